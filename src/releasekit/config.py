@@ -1,0 +1,92 @@
+"""One frozen Config from defaults, [tool.releasekit] and the task layer's overrides.
+
+Every key has a declared default here and in the README; an unknown key is an error with a
+"did you mean", because a typo in release config silently doing the default is how a release
+goes to the wrong place.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Config:
+    """How a project releases. Keys are the kebab-case names of [tool.releasekit]."""
+
+    tag_format: str = "v{version}"
+    remote: str = "origin"
+    release_branch: str = ""  # empty: the branch the remote's HEAD names, else main/master
+    test_repository: str = "testpypi"
+    repository: str = "pypi"
+    commit_message: str = "Release {version}"
+    tag_message: str = "Release {version}"
+    verify: bool = True
+    timeout: float = 60.0
+    simple_index: dict[str, str] = field(default_factory=dict)
+
+    def tag_for(self, version: str) -> str:
+        return self.tag_format.format(version=version)
+
+
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "tag_format": str,
+    "remote": str,
+    "release_branch": str,
+    "test_repository": str,
+    "repository": str,
+    "commit_message": str,
+    "tag_message": str,
+    "verify": bool,
+    "timeout": (int, float),
+    "simple_index": dict,
+}
+KEYS = tuple(f.name.replace("_", "-") for f in fields(Config))
+
+
+def _typo_hint(key: str) -> str:
+    close = difflib.get_close_matches(key, KEYS, n=1)
+    return f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(KEYS)}"
+
+
+def _normalise(raw: dict[str, Any], origin: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        attr = key.replace("-", "_")
+        if attr not in _TYPES:
+            raise ConfigError(f"unknown key '{key}' in {origin}", _typo_hint(key))
+        expected = _TYPES[attr]
+        if not isinstance(value, expected) or (attr == "timeout" and isinstance(value, bool)):
+            raise ConfigError(f"'{key}' in {origin} has the wrong type ({type(value).__name__})")
+        values[attr] = float(value) if attr == "timeout" else value
+    if values.get("timeout", 1) <= 0:
+        raise ConfigError(f"'timeout' in {origin} must be a positive number of seconds")
+    if "tag_format" in values and "{version}" not in values["tag_format"]:
+        raise ConfigError(f"'tag-format' in {origin} must contain {{version}}")
+    return values
+
+
+def read_pyproject(project: Path) -> dict[str, Any]:
+    """Parse pyproject.toml; a syntax error names the file instead of a parser traceback."""
+    path = project / "pyproject.toml"
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"pyproject.toml is not valid TOML: {exc}") from exc
+
+
+def load_config(project: Path, overrides: dict[str, Any] | None = None) -> Config:
+    """Defaults, then [tool.releasekit], then overrides (invoke config, task flags)."""
+    table = read_pyproject(project).get("tool", {}).get("releasekit", {})
+    values = _normalise(table, "[tool.releasekit]")
+    values.update(_normalise(overrides or {}, "the releasekit settings"))
+    return Config(**values)

@@ -1,0 +1,203 @@
+"""Build the sdist, then the wheel from the sdist, with `build`'s API; describe artifacts.
+
+This follows `python -m build` semantics (the wheel is built from the unpacked sdist, so a file
+missing from the sdist breaks the build here rather than for a user installing from source) in
+an isolated environment installed by uv. Artifacts are identified by parsing their file names
+with `packaging.utils`, never by globbing a directory.
+"""
+
+from __future__ import annotations
+
+import email.message
+import email.parser
+import hashlib
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import Version
+
+from . import redact
+from .errors import BuildError
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One distribution file, identified by its parsed name and its bytes' sha256."""
+
+    path: Path
+    kind: str  # "sdist" | "wheel"
+    name: str  # canonical project name
+    version: str  # canonical version
+    size: int
+    sha256: str
+
+    @property
+    def filename(self) -> str:
+        return self.path.name
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def parse_filename(filename: str) -> tuple[str, str, str] | None:
+    """(kind, canonical name, canonical version) of a distribution file name, or None."""
+    try:
+        if filename.endswith(".whl"):
+            name, version, _, _ = parse_wheel_filename(filename)
+            return "wheel", canonicalize_name(name), str(version)
+        if filename.endswith(".tar.gz"):
+            name, version = parse_sdist_filename(filename)
+            return "sdist", canonicalize_name(name), str(version)
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    return None
+
+
+def describe(path: Path) -> Artifact:
+    parsed = parse_filename(path.name)
+    if parsed is None:
+        raise BuildError(f"{path.name} is not a wheel or sdist file name")
+    kind, name, version = parsed
+    return Artifact(path, kind, name, version, path.stat().st_size, sha256_of(path))
+
+
+def collect(directory: Path) -> list[Artifact]:
+    """The distribution files in a directory, wheels first (the order uploads go in)."""
+    found = [describe(p) for p in sorted(directory.iterdir()) if parse_filename(p.name)]
+    return sorted(found, key=lambda a: (a.kind != "wheel", a.filename))
+
+
+def read_metadata(artifact: Artifact) -> email.message.Message:
+    """The core metadata (METADATA or PKG-INFO) inside the artifact."""
+    if artifact.kind == "wheel":
+        with zipfile.ZipFile(artifact.path) as zf:
+            meta = [n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+            if len(meta) != 1:
+                raise BuildError(f"{artifact.filename} has no single .dist-info/METADATA")
+            data = zf.read(meta[0])
+    else:
+        with tarfile.open(artifact.path) as tf:
+            members = [m for m in tf.getmembers() if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")]
+            fh = tf.extractfile(members[0]) if members else None
+            if fh is None:
+                raise BuildError(f"{artifact.filename} has no top-level PKG-INFO")
+            data = fh.read()
+    return email.parser.BytesParser().parsebytes(data)
+
+
+def top_level_modules(wheel: Artifact) -> list[str]:
+    """Importable top-level names the wheel installs, to prove the install imports."""
+    names: set[str] = set()
+    with zipfile.ZipFile(wheel.path) as zf:
+        for entry in zf.namelist():
+            head, _, rest = entry.partition("/")
+            if head.endswith((".dist-info", ".data")):
+                continue
+            if rest and rest.split("/")[0] and (head.isidentifier()):
+                names.add(head)
+            elif not rest and head.endswith(".py") and head[:-3].isidentifier():
+                names.add(head[:-3])
+    return sorted(names)
+
+
+def check_consistency(artifacts: Sequence[Artifact], name: str, version: str) -> None:
+    """File names, metadata and the release agree on one canonical name and version."""
+    kinds = {a.kind for a in artifacts}
+    if kinds != {"sdist", "wheel"}:
+        raise BuildError(f"expected one sdist and at least one wheel, found: {sorted(kinds)}")
+    for art in artifacts:
+        meta = read_metadata(art)
+        meta_name, meta_version = canonicalize_name(meta.get("Name", "")), meta.get("Version", "")
+        if art.name != name or meta_name != name:
+            raise BuildError(f"{art.filename} is for project '{meta_name}', not '{name}'")
+        if art.version != version or str(Version(meta_version or "0")) != version:
+            raise BuildError(
+                f"{art.filename} carries version {meta_version}, but the release is {version}",
+                "the version in the files and the one being released disagree",
+            )
+
+
+class _Runner:
+    """Run backend hooks quietly, keeping the output for the error message."""
+
+    def __init__(self) -> None:
+        self.output: list[str] = []
+
+    def __call__(
+        self, cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
+    ) -> None:
+        env = {**os.environ, **(extra_environ or {})}
+        proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+        self.output.extend((proc.stdout + proc.stderr).splitlines())
+        if proc.returncode:
+            raise subprocess.CalledProcessError(proc.returncode, cmd, proc.stdout, proc.stderr)
+
+
+def _tail(lines: Iterable[str], count: int = 3) -> str:
+    useful = [ln.strip() for ln in lines if ln.strip() and not ln.startswith(" ")]
+    return redact.scrub(" | ".join(useful[-count:]))[:400]
+
+
+def build_dists(project: Path, outdir: Path) -> list[Artifact]:
+    """Build sdist, then the wheel from that sdist, into `outdir` (which must be new)."""
+    import build
+    import build.env
+
+    outdir.mkdir(parents=True)
+    runner = _Runner()
+    before = _droppings(project)
+    try:
+        with build.env.DefaultIsolatedEnv(installer="uv") as env:
+            builder = build.ProjectBuilder.from_isolated_env(env, project, runner=runner)
+            env.install(builder.build_system_requires)
+            env.install(builder.get_requires_for_build("sdist"))
+            sdist = Path(builder.build("sdist", outdir))
+            with tempfile.TemporaryDirectory(prefix="releasekit-sdist-") as tmp:
+                with tarfile.open(sdist) as tf:
+                    tf.extractall(tmp, filter="data")
+                (unpacked,) = Path(tmp).iterdir()
+                wheel_builder = build.ProjectBuilder.from_isolated_env(env, unpacked, runner=runner)
+                env.install(wheel_builder.get_requires_for_build("wheel"))
+                wheel_builder.build("wheel", outdir)
+    except build.BuildBackendException as exc:
+        raise BuildError(
+            f"the build backend failed: {_tail(runner.output)}", "run `python -m build` for the full output"
+        ) from exc
+    except build.BuildException as exc:
+        raise BuildError(f"cannot build {project.name}: {redact.scrub(str(exc))}") from exc
+    except (subprocess.CalledProcessError, OSError, RuntimeError) as exc:
+        raise BuildError(f"cannot prepare the build environment: {_tail(runner.output) or exc}") from exc
+    finally:
+        _remove_build_droppings(project, before)
+    return collect(outdir)
+
+
+def _droppings(project: Path) -> set[Path]:
+    # setuptools writes *.egg-info and build/ into the source tree while making the sdist.
+    found = {p for p in project.rglob("*.egg-info") if ".git" not in p.relative_to(project).parts}
+    return found | ({project / "build"} if (project / "build").exists() else set())
+
+
+def _remove_build_droppings(project: Path, before: set[Path]) -> None:
+    """Leave the source tree as we found it, so a re-run still sees a clean tree."""
+    for path in _droppings(project) - before:
+        shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,267 @@
+"""Package indexes: which URL a name means, whose credentials go there, and what it holds.
+
+Repository names resolve like twine (`~/.pypirc` index-servers, built-in pypi/testpypi), but
+`TWINE_REPOSITORY*` variables are deliberately ignored: a stray one must never redirect an upload
+aimed elsewhere. What an index holds is read from its simple API (PEP 691 JSON, or PEP 503 HTML
+with `#sha256=` fragments), so "already uploaded" means "the same bytes are there".
+"""
+
+from __future__ import annotations
+
+import configparser
+import ipaddress
+import json
+import os
+import stat
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from . import redact
+from .errors import ConfigError, CredentialsError, PackageIndexError
+
+PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
+TESTPYPI_UPLOAD = "https://test.pypi.org/legacy/"
+_BUILTIN = {"pypi": PYPI_UPLOAD, "testpypi": TESTPYPI_UPLOAD, "pypitest": TESTPYPI_UPLOAD}
+_SIMPLE = {PYPI_UPLOAD: "https://pypi.org/simple/", TESTPYPI_UPLOAD: "https://test.pypi.org/simple/"}
+_USER_AGENT = "releasekit"
+
+
+@dataclass(frozen=True)
+class Repository:
+    """An upload target with the simple index that mirrors it and the credentials for it."""
+
+    label: str  # the .pypirc section name, or the URL the user gave
+    upload_url: str
+    simple_url: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    credential_source: str | None = None  # "environment" | ".pypirc" | "keyring"
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.password)
+
+
+@dataclass(frozen=True)
+class IndexFile:
+    filename: str
+    sha256: str | None
+    url: str
+
+
+def pypirc_path() -> Path:
+    return Path(os.path.expanduser("~/.pypirc"))
+
+
+def read_pypirc(path: Path) -> configparser.RawConfigParser:
+    """Parse .pypirc; a parse error is reported without its text, which may hold a password."""
+    parser = configparser.RawConfigParser()
+    if path.is_file():
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"{path.name} cannot be parsed (details hidden: the file holds credentials)",
+                "fix its INI syntax",
+            ) from exc
+    return parser
+
+
+def pypirc_warnings(path: Path) -> list[str]:
+    """A .pypirc holding passwords that others can read is worth a warning every time."""
+    if not path.is_file():
+        return []
+    mode = path.stat().st_mode
+    parser = read_pypirc(path)
+    has_password = any(parser.has_option(s, "password") for s in parser.sections())
+    if has_password and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return [f"{path.name} holds passwords and is readable by others; run: chmod 600 ~/.pypirc"]
+    return []
+
+
+def _is_loopback(url: str) -> bool:
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def simple_url_for(upload_url: str, overrides: dict[str, str], label: str) -> str:
+    """The simple index behind an upload URL: PyPI's, TestPyPI's, or `<server>/simple/`."""
+    for key in (label, upload_url):
+        if key in overrides:
+            return overrides[key].rstrip("/") + "/"
+    if upload_url in _SIMPLE:
+        return _SIMPLE[upload_url]
+    base = upload_url.rstrip("/")
+    base = base.removesuffix("/legacy")
+    return base + "/simple/"
+
+
+def _keyring_credentials(url: str, username: str | None) -> tuple[str | None, str | None]:
+    try:
+        import keyring
+        import keyring.errors
+    except ImportError:
+        return None, None
+    try:
+        cred = keyring.get_credential(url, username)
+    except (keyring.errors.KeyringError, RuntimeError):
+        return None, None
+    if cred is None:
+        return None, None
+    return cred.username or username, cred.password
+
+
+def resolve_repository(
+    target: str,
+    *,
+    simple_overrides: dict[str, str],
+    pypirc: Path | None = None,
+    environ: dict[str, str] | None = None,
+) -> Repository:
+    """Resolve a .pypirc section name or URL to a Repository with its credentials.
+
+    Credentials come, like twine's, from TWINE_USERNAME/TWINE_PASSWORD, then the .pypirc section,
+    then keyring. They may only travel over https or to a loopback address.
+    """
+    environ = dict(os.environ) if environ is None else environ
+    path = pypirc or pypirc_path()
+    parser = read_pypirc(path)
+    section: str | None = None
+    if "://" in target:
+        upload_url, label = target, redact.scrub(target)
+        section = next(
+            (s for s in parser.sections() if parser.get(s, "repository", fallback="") == target), None
+        )
+    else:
+        aliases = [target] + (["testpypi", "pypitest"] if target in ("testpypi", "pypitest") else [])
+        section = next((a for a in aliases if parser.has_section(a)), None)
+        label = target
+        if section is not None:
+            upload_url = parser.get(section, "repository", fallback=_BUILTIN.get(target, ""))
+        elif target in _BUILTIN:
+            upload_url = _BUILTIN[target]
+        else:
+            known = ", ".join(sorted(set(parser.sections()) - {"distutils"} | {"pypi", "testpypi"}))
+            raise ConfigError(f"unknown repository '{target}'", f"use a URL or one of: {known}")
+        if not upload_url:
+            raise ConfigError(
+                f"[{section}] in {path.name} has no repository URL", "add repository = https://..."
+            )
+    scheme = urllib.parse.urlsplit(upload_url).scheme
+    if scheme not in ("http", "https"):
+        raise ConfigError(f"repository URL '{redact.scrub(upload_url)}' is not http(s)")
+
+    username = environ.get("TWINE_USERNAME") or None
+    password = environ.get("TWINE_PASSWORD") or None
+    source = "environment" if password else None
+    if section is not None and not password:
+        username = username or parser.get(section, "username", fallback=None)
+        password = parser.get(section, "password", fallback=None) or None
+        source = ".pypirc" if password else None
+    if not password:
+        username, password = _keyring_credentials(upload_url, username)
+        source = "keyring" if password else None
+    if password and not username:
+        username = "__token__"
+    redact.register(password, username)
+    if password and scheme != "https" and not _is_loopback(upload_url):
+        raise CredentialsError(
+            f"refusing to send credentials to {redact.scrub(upload_url)} over plain http",
+            "use an https URL (only loopback addresses may use http)",
+        )
+    simple = simple_url_for(upload_url, simple_overrides, label)
+    return Repository(label, upload_url, simple, username, password, source)
+
+
+class _LinkParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self._href: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._href = dict(attrs).get("href") or ""
+            self._text = []
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._href is not None:
+            self.links.append((self._href, "".join(self._text).strip()))
+            self._href = None
+
+
+def _open(url: str, timeout: float, accept: str) -> tuple[bytes, str, str]:
+    request = urllib.request.Request(url, headers={"Accept": accept, "User-Agent": _USER_AGENT})
+    with urllib.request.urlopen(request, timeout=timeout) as resp:  # http(s) only: checked on resolve
+        return resp.read(), resp.headers.get("Content-Type", ""), resp.geturl()
+
+
+def list_files(repo: Repository, project: str, timeout: float) -> dict[str, IndexFile]:
+    """Every file the index holds for `project`, by file name; an unknown project is empty."""
+    url = urllib.parse.urljoin(repo.simple_url, canonicalize_name(project) + "/")
+    accept = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
+    try:
+        body, ctype, final_url = _open(url, timeout, accept)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return {}
+        raise PackageIndexError(
+            f"{repo.label} index answered {exc.code} for {redact.scrub(url)}",
+            "check the repository URL, or set simple-index for it in [tool.releasekit]",
+        ) from exc
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise PackageIndexError(
+            f"{repo.label} index at {redact.scrub(repo.simple_url)} is unreachable ({reason})",
+            "check the network or the index, then re-run the same command",
+        ) from exc
+    files: dict[str, IndexFile] = {}
+    if "json" in ctype:
+        for entry in json.loads(body).get("files", []):
+            href = urllib.parse.urljoin(final_url, entry["url"])
+            files[entry["filename"]] = IndexFile(
+                entry["filename"], entry.get("hashes", {}).get("sha256"), href
+            )
+        return files
+    parser = _LinkParser()
+    parser.feed(body.decode("utf-8", "replace"))
+    for href, text in parser.links:
+        absolute = urllib.parse.urljoin(final_url, href)
+        path, _, fragment = absolute.partition("#")
+        filename = urllib.parse.unquote(path.rsplit("/", 1)[-1]) or text
+        algo, _, digest = fragment.partition("=")
+        files[filename] = IndexFile(filename, digest if algo == "sha256" else None, path)
+    return files
+
+
+def download(file: IndexFile, dest: Path, timeout: float) -> Path:
+    """Fetch a file the index holds, refusing it unless its sha256 matches the listing."""
+    import hashlib
+
+    target = dest / file.filename
+    tmp = dest / (file.filename + ".part")
+    try:
+        body, _, _ = _open(file.url, timeout, "*/*")
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise PackageIndexError(f"cannot download {file.filename}: {getattr(exc, 'reason', exc)}") from exc
+    if file.sha256 and hashlib.sha256(body).hexdigest() != file.sha256:
+        raise PackageIndexError(f"{file.filename} downloaded with a different sha256 than the index lists")
+    tmp.write_bytes(body)
+    os.replace(tmp, target)
+    return target

@@ -1,0 +1,331 @@
+"""Plan a release from the real state, then refuse anything unsafe before a byte changes.
+
+The plan is computed from what git, the files and both indexes say now, so it is also how an
+interrupted release resumes: a tag at HEAD, artifacts in `.git/releasekit/` and identical files
+on an index mean those steps are done. Every refusal here happens with nothing changed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from . import dists, indexes, journal, vcs, version
+from .config import Config, read_pyproject
+from .dists import Artifact
+from .errors import Aborted, CredentialsError, GitError, PackageIndexError, VersionError
+from .indexes import IndexFile, Repository
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the user asked for on the command line."""
+
+    test_only: bool = False
+    bump: str | None = None
+    new_version: str | None = None
+    dry_run: bool = False
+    yes: bool = False
+    can_confirm: bool = False  # a terminal is there to type a confirmation
+    repository: str | None = None
+    test_repository: str | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    run: bool
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    project: Path
+    name: str
+    current_version: str
+    version: str
+    tag: str
+    branch: str
+    remote: str
+    head: str
+    bump: bool
+    create_tag: bool
+    test: Repository
+    live: Repository
+    test_only: bool
+    artifacts: tuple[Artifact, ...]  # known from an earlier run; empty means build
+    test_files: dict[str, IndexFile]
+    live_files: dict[str, IndexFile]
+    steps: tuple[Step, ...]
+    notes: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())
+
+    def will(self, step: str) -> bool:
+        return any(s.name == step and s.run for s in self.steps)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return not self.test_only and (self.will("upload-live") or self.will("push"))
+
+
+def project_name(project: Path) -> str:
+    name = read_pyproject(project).get("project", {}).get("name")
+    if not isinstance(name, str) or not name:
+        raise VersionError("pyproject.toml has no [project] name", "add name = ... under [project]")
+    return canonicalize_name(name)
+
+
+def _tag_versions(tags: dict[str, str], tag_format: str) -> dict[str, str]:
+    """Tag name -> canonical version, for tags that match the tag format."""
+    prefix, _, suffix = tag_format.partition("{version}")
+    pattern = re.compile(re.escape(prefix) + r"(.+)" + re.escape(suffix) + r"\Z")
+    out: dict[str, str] = {}
+    for tag in tags:
+        match = pattern.match(tag)
+        if match:
+            try:
+                out[tag] = str(Version(match.group(1)))
+            except ValueError:
+                continue
+    return out
+
+
+def _files_for(files: dict[str, IndexFile], name: str, ver: str) -> dict[str, IndexFile]:
+    out = {}
+    for filename, entry in files.items():
+        parsed = dists.parse_filename(filename)
+        if parsed and parsed[1] == name and parsed[2] == ver:
+            out[filename] = entry
+    return out
+
+
+def _index_versions(files: dict[str, IndexFile]) -> set[str]:
+    return {p[2] for p in map(dists.parse_filename, files) if p}
+
+
+def _release_branch(config: Config, repo_branches: list[str], remote_default: str | None) -> str:
+    if config.release_branch:
+        return config.release_branch
+    if remote_default:
+        return remote_default
+    for candidate in ("main", "master"):
+        if candidate in repo_branches:
+            return candidate
+    raise GitError("cannot tell the release branch", "set release-branch in [tool.releasekit]")
+
+
+def _check_tree(repo: object, branch: str | None, release_branch: str) -> None:
+    changed, untracked = vcs.unclean_paths(repo)  # type: ignore[arg-type]
+    if changed:
+        raise GitError(
+            f"the work tree has uncommitted changes ({', '.join(changed[:3])})", "commit or stash them first"
+        )
+    if untracked:
+        raise GitError(
+            f"untracked files would be swept into the sdist ({', '.join(untracked[:3])})",
+            "commit them, delete them, or add them to .gitignore",
+        )
+    if branch is None:
+        raise GitError("HEAD is detached", f"check out the release branch: git switch {release_branch}")
+    if branch != release_branch:
+        raise GitError(
+            f"on branch '{branch}', not the release branch '{release_branch}'",
+            f"git switch {release_branch}, or set release-branch in [tool.releasekit]",
+        )
+
+
+def _known_artifacts(git_dir: Path, ver: str, tag_at_head: bool) -> list[Artifact]:
+    """Artifacts of an unfinished release at this HEAD: the stored ones, never a rebuild."""
+    store = journal.artifacts_dir(git_dir, ver)
+    return dists.collect(store) if tag_at_head and store.is_dir() else []
+
+
+def _compare(artifacts: list[Artifact], files: dict[str, IndexFile], label: str, ver: str) -> list[str]:
+    """Names of our files the index lacks; stop if it holds anything else for this version."""
+    ours = {a.filename: a.sha256 for a in artifacts}
+    for filename, entry in files.items():
+        if filename not in ours:
+            raise PackageIndexError(
+                f"{label} holds {filename} for {ver}, which this release did not build",
+                "the version is taken there: bump the version (--bump patch)",
+            )
+        if entry.sha256 != ours[filename]:
+            raise PackageIndexError(
+                f"{label} holds {filename} with other bytes than the artifacts at hand",
+                "refusing to publish unverified bytes: bump the version (--bump patch)",
+            )
+    return [a.filename for a in artifacts if a.filename not in files]
+
+
+def make_plan(project: Path, config: Config, options: Options) -> Plan:
+    """Read the state of the repository, the remote and both indexes; decide every step."""
+    notes: list[str] = []
+    warnings = indexes.pypirc_warnings(indexes.pypirc_path())
+    repo = vcs.open_repo(project)
+    git_dir = vcs.git_dir(repo)
+    branch = vcs.current_branch(repo)
+    remote_state = vcs.read_remote(repo, config.remote, config.timeout)
+    release_branch = _release_branch(config, vcs.local_branches(repo), remote_state.default_branch)
+    _check_tree(repo, branch, release_branch)
+    assert branch is not None
+    head = vcs.head_sha(repo)
+    remote_head = remote_state.heads.get(branch)
+    if remote_head and not vcs.contains(repo, remote_head, head):
+        raise GitError(
+            f"branch '{branch}' is behind {config.remote}/{branch}",
+            f"git pull {config.remote} {branch} first, then re-run",
+        )
+
+    name = project_name(project)
+    source = version.read_version(project)
+    current = version.normalise(source.version)
+    if current != source.version:
+        raise VersionError(
+            f"the version in the files, '{source.version}', is not in canonical form ('{current}')",
+            f"release with --new-version {current}",
+        )
+    local_tags = vcs.local_tags(repo)
+    current_tag = config.tag_for(current)
+    in_progress = local_tags.get(current_tag) == head
+    target, bump = current, False
+    if options.new_version:
+        requested = version.normalise(options.new_version)
+        if requested != options.new_version:
+            notes.append(f"version '{options.new_version}' normalised to '{requested}' (PEP 440)")
+        target, bump = requested, requested != current
+    elif options.bump:
+        proposed = version.next_version(current, options.bump)
+        if in_progress and not _is_released(remote_state, current_tag, head):
+            notes.append(f"resuming {current}: its bump and tag were made by an earlier run (not {proposed})")
+        else:
+            target, bump = proposed, True
+    tag = config.tag_for(target)
+
+    test = indexes.resolve_repository(
+        options.test_repository or config.test_repository, simple_overrides=config.simple_index
+    )
+    live = indexes.resolve_repository(
+        options.repository or config.repository, simple_overrides=config.simple_index
+    )
+    if test.upload_url == live.upload_url:
+        raise PackageIndexError(
+            f"the test and live repositories are the same ({test.upload_url})",
+            "set test-repository and repository to different indexes",
+        )
+    test_all = indexes.list_files(test, name, config.timeout)
+    live_all = indexes.list_files(live, name, config.timeout)
+    test_files = _files_for(test_all, name, target)
+    live_files = _files_for(live_all, name, target)
+
+    # Versions must move forward past every release we can see (tags, live index).
+    all_tags = {**local_tags, **remote_state.tags}
+    released = set(_tag_versions(all_tags, config.tag_format).values()) | _index_versions(live_all)
+    released.discard(target)
+    newer = [v for v in released if Version(v) >= Version(target)]
+    if newer:
+        raise VersionError(
+            f"version {target} is not greater than the last released one ({max(newer, key=Version)})",
+            "bump the version (--bump patch or --new-version)",
+        )
+
+    local_tag_sha = local_tags.get(tag)
+    if bump and local_tag_sha:
+        raise GitError(
+            f"tag {tag} already exists at {local_tag_sha[:10]}", f"delete it (git tag -d {tag}) or bump"
+        )
+    if not bump and local_tag_sha and local_tag_sha != head:
+        raise GitError(
+            f"tag {tag} already exists at {local_tag_sha[:10]}, not at HEAD {head[:10]}",
+            f"bump the version (--bump patch) or delete the local tag (git tag -d {tag})",
+        )
+    remote_tag_sha = remote_state.tags.get(tag)
+    if remote_tag_sha and (bump or remote_tag_sha != head):
+        raise GitError(
+            f"tag {tag} already exists on {config.remote} at {remote_tag_sha[:10]}",
+            "bump the version (--bump patch)",
+        )
+    tag_at_head = not bump and local_tag_sha == head
+
+    artifacts = _known_artifacts(git_dir, target, tag_at_head)
+    if test_files and not tag_at_head:
+        raise PackageIndexError(
+            f"{test.label} already holds {target} ({', '.join(sorted(test_files))}), from no release at HEAD",
+            "bump the version (--bump patch)",
+        )
+    if test_files and not artifacts:
+        if {dists.parse_filename(f)[0] for f in test_files} != {"sdist", "wheel"}:  # type: ignore[index]
+            raise PackageIndexError(
+                f"{test.label} holds only part of {target} and the local artifacts are gone",
+                "bump the version (--bump patch)",
+            )
+        notes.append(f"the artifacts will be downloaded from {test.label}, where they were verified")
+    if artifacts:
+        test_missing = _compare(artifacts, test_files, test.label, target)
+    else:  # either everything is built and uploaded, or everything is downloaded from the test index
+        test_missing = [] if test_files else ["(all)"]
+    if live_files:
+        if not artifacts and not test_files:
+            raise PackageIndexError(
+                f"{target} is already on {live.label}", "already released; bump the version (--bump patch)"
+            )
+        live_missing = _compare(artifacts or _stand_in(test_files), live_files, live.label, target)
+    else:
+        live_missing = ["(all)"]
+    pushed = _is_released(remote_state, tag, head) and remote_state.heads.get(branch) == head
+    if live_files and not live_missing and pushed:
+        raise VersionError(
+            f"{target} is already released ({live.label}, tag {tag} on {config.remote})", "bump"
+        )
+
+    steps = (
+        Step("bump", bump, f"{current} -> {target}" if bump else "version stays " + current),
+        Step("tag", not tag_at_head, f"{tag} at HEAD" if tag_at_head else f"create annotated {tag}"),
+        Step("build", not artifacts and not test_files, "sdist, then wheel from the sdist"),
+        Step("check", True, "twine check --strict; names and metadata agree"),
+        Step("upload-test", bool(test_missing), test.label),
+        Step("verify-test", config.verify, f"install {name}=={target} from {test.label}"),
+        Step("upload-live", not options.test_only and bool(live_missing), live.label),
+        Step("verify-live", not options.test_only and config.verify, f"install from {live.label}"),
+        Step("push", not options.test_only and not pushed, f"{branch} and {tag} to {config.remote}"),
+    )
+    plan = Plan(
+        project, name, current, target, tag, branch, config.remote, head, bump, not tag_at_head,
+        test, live, options.test_only, tuple(artifacts), test_files, live_files, steps,
+        tuple(notes), tuple(warnings),
+    )  # fmt: skip
+    return plan
+
+
+def _stand_in(files: dict[str, IndexFile]) -> list[Artifact]:
+    # The test index's files stand in for artifacts we will download from it.
+    return [Artifact(Path(f), "", "", "", 0, entry.sha256 or "") for f, entry in files.items()]
+
+
+def _is_released(remote_state: vcs.RemoteState, tag: str, head: str) -> bool:
+    return remote_state.tags.get(tag) == head
+
+
+def preflight(plan: Plan, options: Options, config: Config) -> None:
+    """The refusals that need the whole plan: credentials, confirmation, and the push."""
+    if plan.will("upload-test") and not plan.test.has_credentials:
+        raise CredentialsError(
+            f"no credentials for {plan.test.label}",
+            f"add a [{plan.test.label}] section with an API token to ~/.pypirc, or set TWINE_PASSWORD",
+        )
+    if plan.will("upload-live") and not plan.live.has_credentials:
+        raise CredentialsError(
+            f"no credentials for {plan.live.label}",
+            f"add a [{plan.live.label}] section with an API token to ~/.pypirc, or set TWINE_PASSWORD",
+        )
+    if plan.needs_confirmation and not (options.yes or options.can_confirm or options.dry_run):
+        raise Aborted(
+            f"a live release of {plan.version} needs confirmation and there is no terminal",
+            "pass --yes to release without asking",
+        )
+    if plan.will("push"):
+        repo = vcs.open_repo(plan.project)
+        vcs.push_dry_run(repo, plan.remote, [f"HEAD:refs/heads/{plan.branch}"], config.timeout)

@@ -1,0 +1,41 @@
+"""Keep secrets out of every message, log line and journal.
+
+Secrets are registered the moment credentials are resolved; everything that leaves the library
+(step lines, errors, captured tool output) passes through `scrub`. Registration is process-wide
+on purpose: an error raised deep inside twine or requests must be cleaned by the one error funnel
+without that funnel knowing which repository it came from.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import urllib.parse
+
+_SECRETS: set[str] = set()
+_MASK = "********"
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+_TOKEN = re.compile(r"pypi-[A-Za-z0-9_-]{16,}")
+
+
+def register(secret: str | None, username: str | None = None) -> None:
+    """Remember a secret in every form it could travel in (raw, URL-encoded, basic auth)."""
+    if not secret:
+        return
+    forms = {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}
+    for user in {username or "", "__token__"}:
+        forms.add(base64.b64encode(f"{user}:{secret}".encode()).decode())
+    _SECRETS.update(f for f in forms if len(f) >= 4)
+
+
+def scrub(text: str) -> str:
+    """Return text with registered secrets, URL credentials and PyPI tokens masked."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, _MASK)
+    text = _USERINFO.sub(lambda m: m.group("scheme") + _MASK + "@", text)
+    return _TOKEN.sub("pypi-" + _MASK, text)
+
+
+def forget_all() -> None:
+    """Drop every registered secret (tests run many releases in one process)."""
+    _SECRETS.clear()

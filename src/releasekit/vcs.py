@@ -1,0 +1,179 @@
+"""Everything git, through GitPython: state checks, commit, annotated tag, atomic push.
+
+This is the only module that writes to git. Commands run with no terminal prompt and no editor,
+and every network call (ls-remote, push) has a timeout. GitPython reports a rejected push in
+`PushInfo` flags rather than raising, so `push` checks the flags and then asks the remote again.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
+
+from . import redact
+from .errors import GitError
+
+# Git must never wait on a person: no credential prompt, no editor, no pager.
+_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_EDITOR": "true", "GIT_PAGER": "cat", "GIT_ASKPASS": "echo"}
+
+
+@dataclass(frozen=True)
+class RemoteState:
+    """What the remote holds: branch heads and tags, tags peeled to their commits."""
+
+    heads: dict[str, str]
+    tags: dict[str, str]
+    default_branch: str | None
+
+
+def open_repo(project: Path) -> git.Repo:
+    """Open the work tree at `project`; not a git work tree is a user error, not a traceback."""
+    try:
+        repo = git.Repo(project, search_parent_directories=False)
+    except (InvalidGitRepositoryError, NoSuchPathError) as exc:
+        raise GitError(f"{project} is not a git work tree", "run releasekit from the project's root") from exc
+    if repo.bare:
+        raise GitError(f"{project} is a bare repository", "run releasekit in a work tree")
+    repo.git.update_environment(**_GIT_ENV)
+    return repo
+
+
+def _git(repo: git.Repo, *args: str, timeout: float | None = None) -> str:
+    try:
+        out: str = repo.git.execute(["git", *args], kill_after_timeout=timeout, with_extended_output=False)
+    except GitCommandError as exc:
+        detail = redact.scrub((exc.stderr or str(exc)).strip().replace("\n", " "))
+        raise GitError(f"git {args[0]} failed: {detail.removeprefix('stderr: ').strip()[:300]}") from exc
+    return out
+
+
+def head_sha(repo: git.Repo) -> str:
+    return repo.head.commit.hexsha
+
+
+def git_dir(repo: git.Repo) -> Path:
+    return Path(repo.git_dir)
+
+
+def current_branch(repo: git.Repo) -> str | None:
+    """The checked-out branch, or None when HEAD is detached."""
+    return None if repo.head.is_detached else repo.active_branch.name
+
+
+def unclean_paths(repo: git.Repo) -> tuple[list[str], list[str]]:
+    """Tracked changes (staged or not) and untracked files that .gitignore does not cover."""
+    changed = [line[3:] for line in _git(repo, "status", "--porcelain", "--untracked-files=no").splitlines()]
+    return changed, list(repo.untracked_files)
+
+
+def remote_url(repo: git.Repo, remote: str) -> str:
+    try:
+        return redact.scrub(repo.remote(remote).url)
+    except ValueError as exc:
+        raise GitError(f"no git remote named '{remote}'", "set [tool.releasekit] remote = ...") from exc
+
+
+def local_branches(repo: git.Repo) -> list[str]:
+    return [h.name for h in repo.heads]
+
+
+def read_remote(repo: git.Repo, remote: str, timeout: float) -> RemoteState:
+    """Branch heads, tags and the default branch of the remote, in one call, without fetching."""
+    heads: dict[str, str] = {}
+    tags: dict[str, str] = {}
+    default: str | None = None
+    for line in _git(repo, "ls-remote", "--symref", remote, timeout=timeout).splitlines():
+        sha, _, ref = line.partition("\t")
+        if sha.startswith("ref: refs/heads/") and ref == "HEAD":
+            default = sha.removeprefix("ref: refs/heads/")
+        elif ref.startswith("refs/heads/"):
+            heads[ref.removeprefix("refs/heads/")] = sha
+        elif ref.startswith("refs/tags/"):
+            name = ref.removeprefix("refs/tags/")
+            if name.endswith("^{}"):
+                tags[name[:-3]] = sha  # the peeled commit of an annotated tag wins
+            else:
+                tags.setdefault(name, sha)
+    return RemoteState(heads, tags, default)
+
+
+def contains(repo: git.Repo, ancestor: str, descendant: str = "HEAD") -> bool:
+    """True when `ancestor` is known locally and reachable from `descendant`."""
+    try:
+        repo.git.merge_base("--is-ancestor", ancestor, descendant)
+    except GitCommandError:
+        return False
+    return True
+
+
+def upstream_of(repo: git.Repo, branch: str) -> tuple[str, str] | None:
+    """(remote, branch) the local branch tracks, if any."""
+    tracking = repo.heads[branch].tracking_branch()
+    if tracking is None:
+        return None
+    return tracking.remote_name, tracking.remote_head
+
+
+def local_tags(repo: git.Repo) -> dict[str, str]:
+    """Local tag names -> the commit each one points to."""
+    tags: dict[str, str] = {}
+    for tag in repo.tags:
+        try:
+            tags[tag.name] = tag.commit.hexsha
+        except ValueError:  # a tag of a non-commit object: never one of ours
+            continue
+    return tags
+
+
+def commit_files(repo: git.Repo, paths: list[Path], message: str) -> str:
+    """Commit exactly these paths with git itself, so hooks and signing config apply."""
+    rel = [os.path.relpath(p, repo.working_dir) for p in paths]
+    _git(repo, "add", "--", *rel)
+    _git(repo, "commit", "--quiet", "--no-edit", "-m", message, "--", *rel)
+    return head_sha(repo)
+
+
+def create_tag(repo: git.Repo, name: str, message: str) -> None:
+    """An annotated tag at HEAD: lightweight tags are skipped by --follow-tags and carry no date."""
+    _git(repo, "tag", "--annotate", "-m", message, name, "HEAD")
+
+
+def delete_tag(repo: git.Repo, name: str) -> None:
+    _git(repo, "tag", "--delete", name)
+
+
+def reset_hard(repo: git.Repo, sha: str) -> None:
+    """Undo this run's own bump commit; only called when the tree was clean before it."""
+    _git(repo, "reset", "--quiet", "--hard", sha)
+
+
+def push_refspecs(branch: str, tag: str) -> list[str]:
+    return [f"HEAD:refs/heads/{branch}", f"refs/tags/{tag}:refs/tags/{tag}"]
+
+
+def push_dry_run(repo: git.Repo, remote: str, refspecs: list[str], timeout: float) -> None:
+    """Ask git whether the push would be accepted (fast-forward, permissions) without sending."""
+    _git(repo, "push", "--dry-run", "--atomic", "--porcelain", remote, *refspecs, timeout=timeout)
+
+
+def push(repo: git.Repo, remote: str, branch: str, tag: str, timeout: float) -> None:
+    """Push branch and tag in one atomic push and confirm the remote holds both."""
+    flags_failed = git.PushInfo.ERROR | git.PushInfo.REJECTED | git.PushInfo.REMOTE_REJECTED
+    flags_failed |= git.PushInfo.REMOTE_FAILURE
+    try:
+        infos = repo.remote(remote).push(push_refspecs(branch, tag), atomic=True, kill_after_timeout=timeout)
+    except GitCommandError as exc:
+        detail = redact.scrub((exc.stderr or str(exc)).strip().splitlines()[-1] if exc.stderr else str(exc))
+        raise GitError(f"git push to {remote} was refused: {detail.strip()[:300]}") from exc
+    bad = [i for i in infos if i.flags & flags_failed]
+    if bad or not infos:
+        summary = "; ".join(redact.scrub(f"{i.remote_ref_string}: {i.summary.strip()}") for i in bad)
+        raise GitError(f"git push to {remote} was refused: {summary or 'nothing was pushed'}")
+    state = read_remote(repo, remote, timeout)
+    head = head_sha(repo)
+    if state.heads.get(branch) != head or state.tags.get(tag) != head:
+        raise GitError(f"after the push, {remote} does not hold {branch} and {tag} at {head[:10]}")

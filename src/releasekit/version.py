@@ -1,0 +1,201 @@
+"""Read, compute and write the project's version; the only user of bump2version.
+
+Versions are compared and normalised with `packaging` (PEP 440); bump2version is told the exact
+new version to write and never commits or tags, so git stays with one module. Writing is atomic:
+every file bump2version may touch is snapshotted and restored if anything goes wrong, so a failed
+bump never leaves half the files on the new version.
+"""
+
+from __future__ import annotations
+
+import configparser
+import contextlib
+import glob
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from .config import read_pyproject
+from .errors import VersionError
+
+BUMP_PARTS = ("major", "minor", "patch")
+
+
+@dataclass(frozen=True)
+class VersionSource:
+    """Where the version lives: a bump2version config, or a static pyproject version."""
+
+    version: str
+    config_file: Path | None  # .bumpversion.cfg or setup.cfg; None means pyproject.toml only
+    files: tuple[Path, ...]  # every file a bump rewrites (including the config file)
+
+
+def parse_version(text: str, *, what: str = "version") -> Version:
+    """Parse a public PEP 440 version; local versions are refused because PyPI refuses them."""
+    try:
+        version = Version(text)
+    except InvalidVersion as exc:
+        raise VersionError(
+            f"{what} '{text}' is not a valid PEP 440 version", "use e.g. 1.2.3, 1.2.3rc1, 1.2.3.post1"
+        ) from exc
+    if version.local is not None:
+        raise VersionError(
+            f"{what} '{text}' is a local version (+{version.local}); PyPI refuses them",
+            f"release {version.public} instead",
+        )
+    return version
+
+
+def _bumpversion_config(project: Path) -> tuple[Path, configparser.RawConfigParser] | None:
+    # Same precedence as bump2version itself: .bumpversion.cfg wins over setup.cfg.
+    for name in (".bumpversion.cfg", "setup.cfg"):
+        path = project / name
+        if not path.is_file():
+            continue
+        parser = configparser.RawConfigParser()
+        parser.optionxform = str  # type: ignore[assignment,method-assign]
+        try:
+            parser.read(path, encoding="utf-8")
+        except configparser.Error as exc:
+            raise VersionError(f"{name} cannot be parsed: {exc}") from exc
+        if parser.has_section("bumpversion"):
+            return path, parser
+        if name == ".bumpversion.cfg":
+            return None
+    return None
+
+
+def read_version(project: Path) -> VersionSource:
+    """Find the current version: bump2version config first, then pyproject [project] version."""
+    found = _bumpversion_config(project)
+    if found:
+        path, parser = found
+        current = parser.get("bumpversion", "current_version", fallback="").strip()
+        if not current:
+            raise VersionError(f"{path.name} [bumpversion] has no current_version")
+        files = [path]
+        for section in parser.sections():
+            kind, _, target = section.partition(":")[2].partition(":")
+            if section.startswith("bumpversion:") and kind == "file":
+                files.append(project / target)
+            elif section.startswith("bumpversion:") and kind == "glob":
+                files.extend(Path(p) for p in sorted(glob.glob(str(project / target))))
+        for name in parser.get("bumpversion", "files", fallback="").split():
+            files.append(project / name)
+        return VersionSource(current, path, tuple(dict.fromkeys(files)))
+    project_table = read_pyproject(project).get("project", {})
+    current = project_table.get("version")
+    if isinstance(current, str) and current:
+        return VersionSource(current, None, (project / "pyproject.toml",))
+    if "version" in project_table.get("dynamic", []):
+        raise VersionError(
+            "the version is dynamic in pyproject.toml; releasekit needs it written in the files",
+            "add a [bumpversion] section with current_version to setup.cfg",
+        )
+    raise VersionError(
+        "no version found: neither setup.cfg/.bumpversion.cfg [bumpversion] nor pyproject [project] version",
+        "add [bumpversion] current_version = 0.1.0 to setup.cfg",
+    )
+
+
+def next_version(current: str, part: str) -> str:
+    """The next release for a major/minor/patch bump; a pre-release bumps to its final first."""
+    if part not in BUMP_PARTS:
+        raise VersionError(f"unknown bump '{part}'", f"use one of {', '.join(BUMP_PARTS)}")
+    version = parse_version(current, what="current version")
+    major, minor, patch = [*version.release, 0, 0][:3]
+    if part == "major":
+        return f"{major + 1}.0.0"
+    if part == "minor":
+        return f"{major}.{minor + 1}.0"
+    return f"{major}.{minor}.{patch + 1}"
+
+
+def normalise(text: str) -> str:
+    """The canonical spelling, so tags, file names and metadata agree."""
+    return str(parse_version(text))
+
+
+@contextlib.contextmanager
+def _quiet_bumpversion() -> Iterator[list[str]]:
+    # bump2version installs its own stderr handler and raises the root logger's level; give it
+    # a capturing handler instead and restore the root level afterwards.
+    lines: list[str] = []
+
+    class _Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    handler = _Capture(logging.WARNING)
+    loggers = [logging.getLogger(n) for n in ("bumpversion", "bumpversion.cli", "bumpversion.list")]
+    saved = [(lg.handlers[:], lg.propagate) for lg in loggers]
+    root_level = logging.getLogger().level
+    for lg in loggers:
+        lg.handlers = [handler]
+        lg.propagate = False
+    try:
+        yield lines
+    finally:
+        for lg, (handlers, propagate) in zip(loggers, saved, strict=True):
+            lg.handlers, lg.propagate = handlers, propagate
+        logging.getLogger().setLevel(root_level)
+
+
+def write_version(project: Path, source: VersionSource, new: str) -> tuple[Path, ...]:
+    """Rewrite every configured file to `new` with bump2version, all or nothing."""
+    from bumpversion.cli import main as bumpversion_main
+    from bumpversion.exceptions import BumpVersionException
+
+    snapshot = {p: p.read_bytes() for p in source.files if p.is_file()}
+    missing = [p for p in source.files if p not in snapshot]
+    if missing:
+        raise VersionError(f"bump2version is configured to rewrite {missing[0].name}, which does not exist")
+    args = ["--new-version", new, "--no-commit", "--no-tag", "--allow-dirty"]
+    if source.config_file is None:
+        # No bump2version config: rewrite only pyproject's version line, through a config file
+        # that does not exist so bump2version creates nothing.
+        args += [
+            "--config-file", str(project / ".git" / "releasekit-no-bumpversion.cfg"),
+            "--current-version", source.version,
+            "--parse", r"(?P<major>.+)", "--serialize", "{major}",
+            "--search", 'version = "{current_version}"',
+            "--replace", 'version = "{new_version}"',
+            "major", "pyproject.toml",
+        ]  # fmt: skip
+    else:
+        args.append("patch")  # required positional; --new-version decides the value
+    try:
+        with _quiet_bumpversion() as log, contextlib.chdir(project):
+            try:
+                bumpversion_main(args)
+            except SystemExit as exc:
+                raise VersionError(
+                    f"bump2version could not write {new}: {' '.join(log[-1:]) or 'bad parse pattern'}"
+                ) from exc
+            except (BumpVersionException, ValueError, KeyError, TypeError, AttributeError) as exc:
+                detail = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+                raise VersionError(
+                    f"bump2version could not write {new}: {detail}",
+                    "check [bumpversion] parse/serialize can represent this version",
+                ) from exc
+        written = read_version(project).version
+        if written != new:
+            raise VersionError(
+                f"bump2version wrote '{written}' instead of '{new}'",
+                "its parse/serialize config cannot represent this version; add a pre-release part",
+            )
+    except BaseException:
+        for path, data in snapshot.items():
+            _restore(path, data)
+        raise
+    return tuple(p for p, data in snapshot.items() if p.read_bytes() != data)
+
+
+def _restore(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".releasekit-restore")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
