@@ -13,6 +13,7 @@ import contextlib
 import glob
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,8 +148,11 @@ def _quiet_bumpversion() -> Iterator[list[str]]:
 
 def write_version(project: Path, source: VersionSource, new: str) -> tuple[Path, ...]:
     """Rewrite every configured file to `new` with bump2version, all or nothing."""
-    from bumpversion.cli import main as bumpversion_main
-    from bumpversion.exceptions import BumpVersionException
+    with warnings.catch_warnings():
+        # bump2version 1.0.1 imports the deprecated sre_constants; not ours to fix.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from bumpversion.cli import main as bumpversion_main
+        from bumpversion.exceptions import BumpVersionException
 
     snapshot = {p: p.read_bytes() for p in source.files if p.is_file()}
     missing = [p for p in source.files if p not in snapshot]

@@ -1,0 +1,22 @@
+"""Run the whole test suite (and ruff) in the project's own environment: `python3 scripts/test.py`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import _bootstrap
+
+_bootstrap.ensure_env()
+
+root = str(_bootstrap.ROOT)
+bin_dir = _bootstrap.BIN
+steps = [
+    [str(bin_dir / "ruff"), "check", root],
+    [str(bin_dir / "ruff"), "format", "--check", root],
+    [str(bin_dir / "python"), "-m", "pytest", *sys.argv[1:]],
+]
+for command in steps:
+    code = subprocess.run(command, cwd=root, check=False).returncode
+    if code:
+        sys.exit(code)
