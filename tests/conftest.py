@@ -160,7 +160,8 @@ def make_project(tmp_path: Path, isolated_env: Path) -> Callable[..., Project]:
         name = name or f"rk-sample-{secrets.token_hex(4)}"
         import_name = name.replace("-", "_")
         tokens = {"{{name}}": name, "{{import_name}}": import_name, "{{version}}": version}
-        path = tmp_path / "work" / name
+        copy = name if not (tmp_path / "work" / name).exists() else f"{name}-copy-{secrets.token_hex(2)}"
+        path = tmp_path / "work" / copy
         for source in sorted(SAMPLE_TEMPLATE.rglob("*")):
             if not source.is_file() or _CACHE_DIRS.intersection(source.parts):
                 continue
@@ -169,7 +170,7 @@ def make_project(tmp_path: Path, isolated_env: Path) -> Callable[..., Project]:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(_render(source.read_text("utf-8"), tokens), encoding="utf-8")
             shutil.copymode(source, target)
-        remote = tmp_path / "remotes" / f"{name}.git"
+        remote = tmp_path / "remotes" / f"{copy}.git"
         remote.parent.mkdir(parents=True, exist_ok=True)
         _git(remote.parent, "init", "--bare", "-b", "main", remote.name)
         _git(path, "init", "-b", "main")

@@ -197,6 +197,11 @@ def make_plan(project: Path, config: Config, options: Options) -> Plan:
         if requested != options.new_version:
             notes.append(f"version '{options.new_version}' normalised to '{requested}' (PEP 440)")
         target, bump = requested, requested != current
+        if bump and Version(requested) < Version(current):
+            raise VersionError(
+                f"version {requested} is not greater than the current one ({current})",
+                "versions only move forward: choose a greater --new-version",
+            )
     elif options.bump:
         proposed = version.next_version(current, options.bump)
         if in_progress and not _is_released(remote_state, current_tag, head):
