@@ -14,6 +14,7 @@ bin_dir = _bootstrap.BIN
 steps = [
     [str(bin_dir / "ruff"), "check", root],
     [str(bin_dir / "ruff"), "format", "--check", root],
+    [str(bin_dir / "mypy")],
     [str(bin_dir / "python"), "-m", "pytest", *sys.argv[1:]],
 ]
 for command in steps:

@@ -11,7 +11,7 @@ import difflib
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .errors import ConfigError
 
@@ -64,7 +64,7 @@ def _normalise(raw: dict[str, Any], origin: str) -> dict[str, Any]:
         expected = _TYPES[attr]
         if not isinstance(value, expected) or (attr == "timeout" and isinstance(value, bool)):
             raise ConfigError(f"'{key}' in {origin} has the wrong type ({type(value).__name__})")
-        values[attr] = float(value) if attr == "timeout" else value
+        values[attr] = float(cast("float", value)) if attr == "timeout" else value
     if values.get("timeout", 1) <= 0:
         raise ConfigError(f"'timeout' in {origin} must be a positive number of seconds")
     if "tag_format" in values and "{version}" not in values["tag_format"]:

@@ -13,7 +13,7 @@ class ReleasekitConfig(Config):
     """Config files named releasekit.yaml and RELEASEKIT_* environment variables."""
 
     prefix = "releasekit"
-    env_prefix = "RELEASEKIT"
+    env_prefix = "RELEASEKIT"  # type: ignore[assignment]
 
 
 program = Program(

@@ -14,7 +14,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from invoke.collection import Collection
 from invoke.context import Context
@@ -24,6 +24,10 @@ from invoke.tasks import task
 from . import redact
 from .console import ConsoleReporter
 from .errors import Aborted, ReleaseError
+
+if TYPE_CHECKING:
+    from .pipeline import Summary
+    from .plan import Plan
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,7 +56,7 @@ def _overrides(c: Context) -> dict[str, Any]:
     return dict(section) if section else {}
 
 
-def _print_plan(reporter: ConsoleReporter, plan: Any) -> None:
+def _print_plan(reporter: ConsoleReporter, plan: Plan) -> None:
     arrow = f"{plan.current_version} -> {plan.version}" if plan.bump else plan.version
     reporter.note(
         f"releasekit: {plan.name} {arrow} (tag {plan.tag}, branch {plan.branch}, remote {plan.remote})"
@@ -69,7 +73,7 @@ def _print_plan(reporter: ConsoleReporter, plan: Any) -> None:
         reporter.warn(warning)
 
 
-def _confirm(plan: Any) -> bool:
+def _confirm(plan: Plan) -> bool:
     prompt = (
         f"Publish {plan.name} {plan.version} to {plan.live.label} ({plan.live.upload_url}) "
         f"and push {plan.tag} to {plan.remote}? Type the version to confirm: "
@@ -141,7 +145,7 @@ def release(
         print(redact.scrub(json.dumps(summary.as_dict(), indent=2)))
 
 
-def _print_summary(reporter: ConsoleReporter, summary: Any) -> None:
+def _print_summary(reporter: ConsoleReporter, summary: Summary) -> None:
     state = "released" if summary.complete else "published to the test index (nothing pushed)"
     reporter.note(f"{summary.name} {summary.version} {state}")
     for dest in summary.destinations:
@@ -154,4 +158,4 @@ def _print_summary(reporter: ConsoleReporter, summary: Any) -> None:
 
 
 ns = Collection("releasekit")
-ns.add_task(release)  # type: ignore[arg-type]
+ns.add_task(release)

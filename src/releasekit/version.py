@@ -104,7 +104,11 @@ def read_version(project: Path) -> VersionSource:
 
 
 def next_version(current: str, part: str) -> str:
-    """The next release for a major/minor/patch bump; a pre-release bumps to its final first."""
+    """The next release for a major/minor/patch bump of `current`.
+
+    A patch bump of a pre-release (2.0.0rc1) is refused: its next release is 2.0.0 itself, which
+    a patch bump would skip; the hint names the --new-version that releases it.
+    """
     if part not in BUMP_PARTS:
         raise VersionError(f"unknown bump '{part}'", f"use one of {', '.join(BUMP_PARTS)}")
     version = parse_version(current, what="current version")
@@ -113,6 +117,11 @@ def next_version(current: str, part: str) -> str:
         return f"{major + 1}.0.0"
     if part == "minor":
         return f"{major}.{minor + 1}.0"
+    if version.is_prerelease:
+        raise VersionError(
+            f"--bump patch on the pre-release {current} would skip {version.base_version}",
+            f"release it with --new-version {version.base_version}",
+        )
     return f"{major}.{minor}.{patch + 1}"
 
 
