@@ -58,3 +58,7 @@ class LocalIndexError(ReleaseError):
 
 class Aborted(ReleaseError):
     """The user declined, or a live release was asked for without a way to confirm it."""
+
+
+class Interrupted(ReleaseError):
+    """Ctrl-C or SIGTERM stopped the release; the message says what state it is in."""

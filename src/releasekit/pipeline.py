@@ -19,7 +19,7 @@ from typing import Any
 from . import dists, indexes, journal, publish, redact, vcs, verify, version
 from .config import Config
 from .dists import Artifact
-from .errors import PackageIndexError, ReleaseError
+from .errors import Interrupted, PackageIndexError, ReleaseError
 from .indexes import Repository
 from .plan import Options, Plan
 from .report import Reporter
@@ -256,7 +256,11 @@ def execute(plan: Plan, config: Config, options: Options, reporter: Reporter) ->
 
 def _explain(run: _Run, exc: BaseException) -> ReleaseError:
     """The same error, with what state the release is in and how to go on."""
-    base = exc if isinstance(exc, ReleaseError) else ReleaseError("interrupted")
+    base = (
+        exc
+        if isinstance(exc, ReleaseError)
+        else Interrupted(f"interrupted during the release of {run.plan.version}")
+    )
     if not run.published:
         undone = run.rollback()
         hint = "nothing was published" + (f"; rolled back {', '.join(undone)}" if undone else "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from invoke.tasks import task
 
 from . import redact
 from .console import ConsoleReporter
-from .errors import Aborted, ReleaseError
+from .errors import Aborted, Interrupted, ReleaseError
 
 if TYPE_CHECKING:
     from .pipeline import Summary
@@ -38,16 +39,25 @@ def _funnel(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(c: Context, *args: Any, **kwargs: Any) -> Any:
         debug = bool(kwargs.get("debug") or os.environ.get("RELEASEKIT_DEBUG"))
+        previous = signal.signal(signal.SIGTERM, _terminate)
         try:
             return fn(c, *args, **kwargs)
         except ReleaseError as exc:
             if debug:
                 print(redact.scrub(traceback.format_exc()), file=sys.stderr)
-            raise Exit(redact.scrub(f"error: {exc}"), code=1) from None
+            code = 130 if isinstance(exc, Interrupted) else 1
+            raise Exit(redact.scrub(f"error: {exc}"), code=code) from None
         except KeyboardInterrupt:
             raise Exit("interrupted; re-run the same command to continue", code=130) from None
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM (a CI job cancelled) stops the release like Ctrl-C, through the same rollback."""
+    raise KeyboardInterrupt
 
 
 def _overrides(c: Context) -> dict[str, Any]:

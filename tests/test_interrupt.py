@@ -1,0 +1,72 @@
+"""Ctrl-C and SIGTERM during a release: roll back before uploads, exit 130, re-run finishes."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import assert_no_secret, write_pypirc
+
+SLOW_BACKEND = """\
+import time
+from setuptools.build_meta import *  # noqa: F403
+from setuptools import build_meta as _setuptools
+
+
+def build_sdist(sdist_directory, config_settings=None):
+    time.sleep(120)
+    return _setuptools.build_sdist(sdist_directory, config_settings)
+"""
+
+
+def _wait_for_tag(project_path: Path, tag: str, proc: subprocess.Popen[str], limit: float = 120) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        probe = subprocess.run(
+            ["git", "rev-parse", "-q", "--verify", tag], cwd=project_path, capture_output=True
+        )
+        if probe.returncode == 0:
+            return
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.1)
+    pytest.fail("the release never reached its tag step")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_during_build_rolls_back(signum, make_project, index_pair, isolated_env):
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    backend = project.path / "_backend"
+    backend.mkdir()
+    (backend / "slow_backend.py").write_text(SLOW_BACKEND)
+    pyproject = project.path / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'build-backend = "setuptools.build_meta"',
+            'build-backend = "slow_backend"\nbackend-path = ["_backend"]',
+        )
+    )
+    project.git("add", "-A")
+    project.git("commit", "-qm", "a slow build backend")
+    head = project.git("rev-parse", "HEAD")
+    releasekit = Path(sys.executable).parent / "releasekit"
+    proc = subprocess.Popen(
+        [str(releasekit), "release", "--bump", "patch", "--test"],
+        cwd=project.path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    _wait_for_tag(project.path, "v1.4.3", proc)
+    time.sleep(1.0)  # well inside the slow build
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "nothing was published" in err and "rolled back" in err
+    assert "Traceback" not in err
+    assert project.git("rev-parse", "HEAD") == head
+    assert project.git("tag", "--list") == ""
+    assert project.git("status", "--porcelain") == ""
+    assert "current_version = 1.4.2" in (project.path / "setup.cfg").read_text()
+    assert_no_secret(out + err, index_pair.test.index.password, index_pair.live.index.password)
