@@ -168,6 +168,7 @@ def make_plan(project: Path, config: Config, options: Options) -> Plan:
     repo = vcs.open_repo(project)
     git_dir = vcs.git_dir(repo)
     branch = vcs.current_branch(repo)
+    vcs.remote_url(repo, config.remote)  # a missing remote is a config error, not a git failure
     remote_state = vcs.read_remote(repo, config.remote, config.timeout)
     release_branch = _release_branch(config, vcs.local_branches(repo), remote_state.default_branch)
     _check_tree(repo, branch, release_branch)
