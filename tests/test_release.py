@@ -10,6 +10,14 @@ import pytest
 from conftest import IndexPair, Project, assert_no_secret, write_pypirc
 from helpers import run_cli
 
+FAILING_BACKEND = """\
+from setuptools.build_meta import *  # noqa: F403
+
+
+def build_sdist(sdist_directory, config_settings=None):
+    raise RuntimeError("the backend broke on purpose")
+"""
+
 
 def secrets_of(pair: IndexPair) -> tuple[str, str]:
     return pair.test.index.password, pair.live.index.password
@@ -200,18 +208,42 @@ def test_push_rejected_by_hook_then_rerun_pushes_without_uploading(
 def test_build_failure_rolls_back_the_bump(make_project, index_pair, isolated_env, capsys):
     project = make_project()
     write_pypirc(isolated_env, index_pair)
+    (project.path / "_backend").mkdir()
+    (project.path / "_backend" / "failing_backend.py").write_text(FAILING_BACKEND)
     pyproject = project.path / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('readme = "README.md"', 'readme = "MISSING.md"'))
-    project.git("commit", "-am", "break the build")
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'build-backend = "setuptools.build_meta"',
+            'build-backend = "failing_backend"\nbackend-path = ["_backend"]',
+        )
+    )
+    project.git("add", "-A")
+    project.git("commit", "-qm", "break the build")
     head = project.git("rev-parse", "HEAD")
     result = run_cli(project.path, capsys, "release", "--bump", "patch", "--test")
     assert result.code == 1
-    assert "nothing was published" in result.err and "rolled back" in result.err
+    assert "the backend broke on purpose" in result.err
+    assert "nothing was published" in result.err and "rolled back tag v1.4.3, bump to 1.4.3" in result.err
     assert project.git("rev-parse", "HEAD") == head
     assert project.git("tag") == ""
     assert project.git("status", "--porcelain") == ""
     assert "1.4.2" in (project.path / "setup.cfg").read_text()
+    assert not (project.path / ".git" / "releasekit" / "artifacts" / "1.4.3").exists()
     assert_no_secret(result.text, *secrets_of(index_pair))
+
+
+def test_missing_readme_is_caught_by_twine_check(make_project, index_pair, isolated_env, capsys):
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    pyproject = project.path / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('readme = "README.md"', 'readme = "MISSING.md"'))
+    project.git("commit", "-qam", "point at a readme that does not exist")
+    result = run_cli(project.path, capsys, "release", "--test")
+    assert result.code == 1
+    assert "warning: " in result.err and "MISSING.md" in result.err  # the backend's warning, reported
+    assert result.err.strip().splitlines()[-1].startswith("error: twine check --strict failed")
+    assert index_hashes(index_pair.test, project) == {}
+    assert project.git("tag") == ""
 
 
 def test_secret_from_environment_never_printed(make_project, index_pair, isolated_env, capsys, monkeypatch):

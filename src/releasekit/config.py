@@ -65,10 +65,21 @@ def _normalise(raw: dict[str, Any], origin: str) -> dict[str, Any]:
         if not isinstance(value, expected) or (attr == "timeout" and isinstance(value, bool)):
             raise ConfigError(f"'{key}' in {origin} has the wrong type ({type(value).__name__})")
         values[attr] = float(cast("float", value)) if attr == "timeout" else value
+    table = values.get("simple_index", {})
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in table.items()):
+        raise ConfigError(f"'simple-index' in {origin} must map repository names or URLs to URL strings")
     if values.get("timeout", 1) <= 0:
         raise ConfigError(f"'timeout' in {origin} must be a positive number of seconds")
-    if "tag_format" in values and "{version}" not in values["tag_format"]:
-        raise ConfigError(f"'tag-format' in {origin} must contain {{version}}")
+    if "tag_format" in values:
+        tag_format = values["tag_format"]
+        if "{version}" not in tag_format:
+            raise ConfigError(f"'tag-format' in {origin} must contain {{version}}")
+        try:
+            tag_format.format(version="0")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ConfigError(
+                f"'tag-format' in {origin} is not a valid format ({tag_format!r})", "only {version} is known"
+            ) from exc
     return values
 
 
@@ -86,7 +97,10 @@ def read_pyproject(project: Path) -> dict[str, Any]:
 
 def load_config(project: Path, overrides: dict[str, Any] | None = None) -> Config:
     """Defaults, then [tool.releasekit], then overrides (invoke config, task flags)."""
-    table = read_pyproject(project).get("tool", {}).get("releasekit", {})
+    tool = read_pyproject(project).get("tool", {})
+    table = tool.get("releasekit", {}) if isinstance(tool, dict) else None
+    if not isinstance(table, dict):
+        raise ConfigError("[tool.releasekit] in pyproject.toml must be a table")
     values = _normalise(table, "[tool.releasekit]")
     values.update(_normalise(overrides or {}, "the releasekit settings"))
     return Config(**values)

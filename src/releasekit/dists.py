@@ -16,8 +16,9 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+import warnings
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,16 +158,25 @@ def _tail(lines: Iterable[str], count: int = 3) -> str:
     return redact.scrub(" | ".join(useful[-count:]))[:400]
 
 
-def build_dists(project: Path, outdir: Path) -> list[Artifact]:
-    """Build sdist, then the wheel from that sdist, into `outdir` (which must be new)."""
+def build_dists(project: Path, outdir: Path, warn: Callable[[str], None] | None = None) -> list[Artifact]:
+    """Build sdist, then the wheel from that sdist, into `outdir` (which must be new).
+
+    The backend's warnings (a missing readme, deprecated config) go to `warn` instead of raw to
+    stderr; a failure is one line naming its cause.
+    """
     import build
     import build.env
 
     outdir.mkdir(parents=True)
     runner = _Runner()
     before = _droppings(project)
+    caught: list[warnings.WarningMessage] = []
     try:
-        with build.env.DefaultIsolatedEnv(installer="uv") as env:
+        with (
+            warnings.catch_warnings(record=True) as caught,
+            build.env.DefaultIsolatedEnv(installer="uv") as env,
+        ):
+            warnings.simplefilter("always")
             builder = build.ProjectBuilder.from_isolated_env(env, project, runner=runner)
             env.install(builder.build_system_requires)
             env.install(builder.get_requires_for_build("sdist"))
@@ -179,8 +189,12 @@ def build_dists(project: Path, outdir: Path) -> list[Artifact]:
                 env.install(wheel_builder.get_requires_for_build("wheel"))
                 wheel_builder.build("wheel", outdir)
     except build.BuildBackendException as exc:
+        cause = exc.exception
+        detail = _tail(runner.output)
+        if not isinstance(cause, subprocess.CalledProcessError):
+            detail = redact.scrub(str(cause).strip().splitlines()[0] if str(cause).strip() else repr(cause))
         raise BuildError(
-            f"the build backend failed: {_tail(runner.output)}", "run `python -m build` for the full output"
+            f"the build backend failed: {detail}", "run `python -m build` for the full output"
         ) from exc
     except build.BuildException as exc:
         raise BuildError(f"cannot build {project.name}: {redact.scrub(str(exc))}") from exc
@@ -188,6 +202,9 @@ def build_dists(project: Path, outdir: Path) -> list[Artifact]:
         raise BuildError(f"cannot prepare the build environment: {_tail(runner.output) or exc}") from exc
     finally:
         _remove_build_droppings(project, before)
+    for warning in caught:
+        if warn is not None:
+            warn(redact.scrub(" ".join(str(warning.message).split()))[:300])
     return collect(outdir)
 
 

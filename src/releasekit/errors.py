@@ -62,3 +62,7 @@ class Aborted(ReleaseError):
 
 class Interrupted(ReleaseError):
     """Ctrl-C or SIGTERM stopped the release; the message says what state it is in."""
+
+
+class ScaffoldError(ReleaseError):
+    """A new package cannot be created as asked; nothing was written."""

@@ -66,10 +66,12 @@ def read_pypirc(path: Path) -> configparser.RawConfigParser:
         try:
             parser.read(path, encoding="utf-8")
         except (configparser.Error, UnicodeDecodeError) as exc:
+            line = getattr(exc, "lineno", None)
+            where = f" near line {line}" if line else ""
             raise ConfigError(
-                f"{path.name} cannot be parsed (details hidden: the file holds credentials)",
+                f"{path.name} cannot be parsed{where} (details hidden: the file holds credentials)",
                 "fix its INI syntax",
-            ) from exc
+            ) from None
     return parser
 
 
@@ -115,11 +117,14 @@ def _keyring_credentials(url: str, username: str | None) -> tuple[str | None, st
         return None, None
     try:
         cred = keyring.get_credential(url, username)
+        if cred is not None and cred.password:
+            return cred.username or username, cred.password
+        # Backends without credential lookup by service only: the name twine documents.
+        user = username or "__token__"
+        password = keyring.get_password(url, user)
+        return (user, password) if password else (None, None)
     except (keyring.errors.KeyringError, RuntimeError):
         return None, None
-    if cred is None:
-        return None, None
-    return cred.username or username, cred.password
 
 
 def resolve_repository(

@@ -71,9 +71,19 @@ def load(git_dir: Path) -> Journal:
     except FileNotFoundError:
         data = {}
     except (ValueError, OSError):
-        path.replace(path.with_suffix(".damaged"))
+        data = None
+    if not _well_formed(data):
+        if path.exists():
+            path.replace(path.with_suffix(".damaged"))
         data = {}
-    return Journal(path, data if isinstance(data, dict) else {})
+    return Journal(path, data)
+
+
+def _well_formed(data: Any) -> bool:
+    if not isinstance(data, dict):
+        return False
+    releases = data.get("releases", {})
+    return isinstance(releases, dict) and all(isinstance(r, dict) for r in releases.values())
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -135,7 +135,7 @@ class _Run:
         store.parent.mkdir(parents=True, exist_ok=True)
         fresh = Path(tempfile.mkdtemp(prefix=f".{self.plan.version}-", dir=store.parent))
         try:
-            dists.build_dists(self.plan.project, fresh / "dist")
+            dists.build_dists(self.plan.project, fresh / "dist", warn=self.reporter.warn)
             (fresh / "dist").rename(store)
         finally:
             shutil.rmtree(fresh, ignore_errors=True)

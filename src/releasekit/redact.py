@@ -14,7 +14,8 @@ import urllib.parse
 
 _SECRETS: set[str] = set()
 _MASK = "********"
-_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+# Greedy up to the last "@" before the path, as URL parsers split userinfo from the host.
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#\s]+@")
 _TOKEN = re.compile(r"pypi-[A-Za-z0-9_-]{16,}")
 
 

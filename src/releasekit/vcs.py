@@ -177,3 +177,29 @@ def push(repo: git.Repo, remote: str, branch: str, tag: str, timeout: float) -> 
     head = head_sha(repo)
     if state.heads.get(branch) != head or state.tags.get(tag) != head:
         raise GitError(f"after the push, {remote} does not hold {branch} and {tag} at {head[:10]}")
+
+
+def inside_work_tree(path: Path) -> bool:
+    try:
+        git.Repo(path, search_parent_directories=True)
+    except (InvalidGitRepositoryError, NoSuchPathError):
+        return False
+    return True
+
+
+def init_and_commit(path: Path, message: str) -> str:
+    """`git init` on main and commit every file: a new package's first commit."""
+    repo = git.Repo.init(path, initial_branch="main")
+    repo.git.update_environment(**_GIT_ENV)
+    _git(repo, "add", "--all")
+    _git(repo, "commit", "--quiet", "--no-edit", "-m", message)
+    return head_sha(repo)
+
+
+def config_value(key: str) -> str | None:
+    """A value of the user's git config (e.g. user.name), for defaults; None when unset."""
+    try:
+        value: str = git.Git().config("--get", key)
+    except GitCommandError:
+        return None
+    return value.strip() or None

@@ -13,6 +13,7 @@ import contextlib
 import glob
 import logging
 import os
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -104,25 +105,29 @@ def read_version(project: Path) -> VersionSource:
 
 
 def next_version(current: str, part: str) -> str:
-    """The next release for a major/minor/patch bump of `current`.
+    """The next release for a major/minor/patch bump of `current` (its epoch kept).
 
-    A patch bump of a pre-release (2.0.0rc1) is refused: its next release is 2.0.0 itself, which
-    a patch bump would skip; the hint names the --new-version that releases it.
+    A bump of a pre-release that would skip its own final (2.0.0rc1 --bump major or patch,
+    1.5.0rc2 --bump minor) is refused: the next release is the final itself, and the hint names
+    the --new-version that releases it.
     """
     if part not in BUMP_PARTS:
         raise VersionError(f"unknown bump '{part}'", f"use one of {', '.join(BUMP_PARTS)}")
     version = parse_version(current, what="current version")
     major, minor, patch = [*version.release, 0, 0][:3]
-    if part == "major":
-        return f"{major + 1}.0.0"
-    if part == "minor":
-        return f"{major}.{minor + 1}.0"
+    epoch = f"{version.epoch}!" if version.epoch else ""
     if version.is_prerelease:
-        raise VersionError(
-            f"--bump patch on the pre-release {current} would skip {version.base_version}",
-            f"release it with --new-version {version.base_version}",
-        )
-    return f"{major}.{minor}.{patch + 1}"
+        final_is = "major" if (minor, patch) == (0, 0) else "minor" if patch == 0 else "patch"
+        if BUMP_PARTS.index(part) >= BUMP_PARTS.index(final_is):
+            raise VersionError(
+                f"--bump {part} on the pre-release {current} would skip {version.base_version}",
+                f"release it with --new-version {version.base_version}",
+            )
+    if part == "major":
+        return f"{epoch}{major + 1}.0.0"
+    if part == "minor":
+        return f"{epoch}{major}.{minor + 1}.0"
+    return f"{epoch}{major}.{minor}.{patch + 1}"
 
 
 def normalise(text: str) -> str:
@@ -156,56 +161,78 @@ def _quiet_bumpversion() -> Iterator[list[str]]:
 
 
 def write_version(project: Path, source: VersionSource, new: str) -> tuple[Path, ...]:
-    """Rewrite every configured file to `new` with bump2version, all or nothing."""
-    with warnings.catch_warnings():
-        # bump2version 1.0.1 imports the deprecated sre_constants; not ours to fix.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from bumpversion.cli import main as bumpversion_main
-        from bumpversion.exceptions import BumpVersionException
+    """Rewrite every configured file to `new`, all or nothing.
 
+    With a bump2version config, bump2version does the writing (told the exact version, never
+    committing); without one, only the `version = "..."` line of pyproject's [project] table is
+    rewritten, because a whole-file search would also change a dependency pinned to that version.
+    Afterwards every rewritten file must contain `new`: a parse/serialize config that cannot
+    represent a pre-release would otherwise write "2.0.0" where "2.0.0rc1" was asked for.
+    """
     snapshot = {p: p.read_bytes() for p in source.files if p.is_file()}
     missing = [p for p in source.files if p not in snapshot]
     if missing:
         raise VersionError(f"bump2version is configured to rewrite {missing[0].name}, which does not exist")
-    args = ["--new-version", new, "--no-commit", "--no-tag", "--allow-dirty"]
-    if source.config_file is None:
-        # No bump2version config: rewrite only pyproject's version line, through a config file
-        # that does not exist so bump2version creates nothing.
-        args += [
-            "--config-file", str(project / ".git" / "releasekit-no-bumpversion.cfg"),
-            "--current-version", source.version,
-            "--parse", r"(?P<major>.+)", "--serialize", "{major}",
-            "--search", 'version = "{current_version}"',
-            "--replace", 'version = "{new_version}"',
-            "major", "pyproject.toml",
-        ]  # fmt: skip
-    else:
-        args.append("patch")  # required positional; --new-version decides the value
     try:
-        with _quiet_bumpversion() as log, contextlib.chdir(project):
-            try:
-                bumpversion_main(args)
-            except SystemExit as exc:
-                raise VersionError(
-                    f"bump2version could not write {new}: {' '.join(log[-1:]) or 'bad parse pattern'}"
-                ) from exc
-            except (BumpVersionException, ValueError, KeyError, TypeError, AttributeError) as exc:
-                detail = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-                raise VersionError(
-                    f"bump2version could not write {new}: {detail}",
-                    "check [bumpversion] parse/serialize can represent this version",
-                ) from exc
+        if source.config_file is None:
+            _write_pyproject_version(project / "pyproject.toml", source.version, new)
+        else:
+            _run_bumpversion(project, new)
         written = read_version(project).version
-        if written != new:
+        unchanged = [p.name for p in source.files if new not in p.read_text(encoding="utf-8")]
+        if written != new or unchanged:
             raise VersionError(
-                f"bump2version wrote '{written}' instead of '{new}'",
-                "its parse/serialize config cannot represent this version; add a pre-release part",
+                f"the bump to {new} did not write it everywhere ({', '.join(unchanged) or written})",
+                "its [bumpversion] parse/serialize cannot represent this version; add a pre-release part",
             )
     except BaseException:
         for path, data in snapshot.items():
             _restore(path, data)
         raise
     return tuple(p for p, data in snapshot.items() if p.read_bytes() != data)
+
+
+def _run_bumpversion(project: Path, new: str) -> None:
+    with warnings.catch_warnings():
+        # bump2version 1.0.1 imports the deprecated sre_constants; not ours to fix.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from bumpversion.cli import main as bumpversion_main
+        from bumpversion.exceptions import BumpVersionException
+
+    # "patch" is a required positional; --new-version decides the value.
+    args = ["--new-version", new, "--no-commit", "--no-tag", "--allow-dirty", "patch"]
+    with _quiet_bumpversion() as log, contextlib.chdir(project):
+        try:
+            bumpversion_main(args)
+        except SystemExit as exc:
+            raise VersionError(
+                f"bump2version could not write {new}: {' '.join(log[-1:]) or 'bad config'}"
+            ) from exc
+        except (BumpVersionException, ValueError, KeyError, TypeError, AttributeError) as exc:
+            detail = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            raise VersionError(
+                f"bump2version could not write {new}: {detail}",
+                "check [bumpversion] parse/serialize can represent this version",
+            ) from exc
+
+
+def _write_pyproject_version(path: Path, current: str, new: str) -> None:
+    """Replace the one `version = "..."` line of the [project] table, nothing else."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    table, hits = "", []
+    pattern = re.compile(r'^(\s*version\s*=\s*)(["\'])' + re.escape(current) + r"\2(.*)$", re.DOTALL)
+    for number, line in enumerate(lines):
+        header = re.match(r"^\s*\[([^\]]+)\]\s*(#.*)?$", line)
+        if header:
+            table = header.group(1).strip()
+        elif table == "project" and pattern.match(line):
+            hits.append(number)
+    if len(hits) != 1:
+        raise VersionError(f'pyproject.toml has no single version = "{current}" line in [project]')
+    lines[hits[0]] = pattern.sub(
+        lambda m: f"{m.group(1)}{m.group(2)}{new}{m.group(2)}{m.group(3)}", lines[hits[0]]
+    )
+    _restore(path, "".join(lines).encode("utf-8"))
 
 
 def _restore(path: Path, data: bytes) -> None:

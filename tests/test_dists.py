@@ -1,0 +1,147 @@
+"""Building the sample project for real, and describing and checking what was built."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import Project
+
+from releasekit.dists import build_dists, check_consistency, collect, parse_filename, top_level_modules
+from releasekit.errors import BuildError
+
+
+@pytest.mark.parametrize(
+    ("filename", "parsed"),
+    [
+        ("rk_sample-1.4.2-py3-none-any.whl", ("wheel", "rk-sample", "1.4.2")),
+        ("RK.Sample-2.0.0rc1-cp311-cp311-manylinux_2_28_x86_64.whl", ("wheel", "rk-sample", "2.0.0rc1")),
+        ("rk_sample-1.4.2.tar.gz", ("sdist", "rk-sample", "1.4.2")),
+        ("Rk_Sample-1.0.0.post1.tar.gz", ("sdist", "rk-sample", "1.0.0.post1")),
+    ],
+)
+def test_parse_filename_of_distributions(filename: str, parsed: tuple[str, str, str]) -> None:
+    assert parse_filename(filename) == parsed
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "README.md",
+        "rk_sample.tar.gz",  # no version
+        "rk_sample-not.a.version.tar.gz",
+        "rk_sample-1.x-py3-none-any.whl",
+        "rk_sample-1.4.2-py3-none-any.whl.part",
+        "rk_sample-1.4.2.zip",
+        "rk_sample-1.4.2.tar.bz2",
+    ],
+)
+def test_parse_filename_of_junk_is_none(filename: str) -> None:
+    assert parse_filename(filename) is None
+
+
+def _git_status(project: Project) -> str:
+    return project.git("status", "--porcelain", "--ignored", "--untracked-files=all")
+
+
+def test_build_dists_builds_one_wheel_and_one_sdist(
+    make_project: Callable[..., Project], tmp_path: Path
+) -> None:
+    project = make_project()
+    outdir = tmp_path / "dist"
+    assert _git_status(project) == ""  # nothing untracked or ignored before the build
+
+    artifacts = build_dists(project.path, outdir)
+
+    wheel_name = f"{project.import_name}-1.4.2-py3-none-any.whl"
+    sdist_name = f"{project.import_name}-1.4.2.tar.gz"
+    assert [(a.kind, a.filename) for a in artifacts] == [("wheel", wheel_name), ("sdist", sdist_name)]
+    assert sorted(p.name for p in outdir.iterdir()) == sorted([wheel_name, sdist_name])
+    assert collect(outdir) == artifacts
+    for art in artifacts:
+        data = art.path.read_bytes()
+        assert art.path.parent == outdir
+        assert art.sha256 == hashlib.sha256(data).hexdigest()
+        assert art.size == len(data)
+        assert (art.name, art.version) == (project.name, "1.4.2")
+    wheel = artifacts[0]
+    assert top_level_modules(wheel) == [project.import_name]
+
+    check_consistency(artifacts, project.name, "1.4.2")
+    with pytest.raises(BuildError) as wrong_version:
+        check_consistency(artifacts, project.name, "1.4.3")
+    assert wrong_version.value.message == f"{wheel_name} carries version 1.4.2, but the release is 1.4.3"
+    with pytest.raises(BuildError) as wrong_name:
+        check_consistency(artifacts, "rk-other", "1.4.2")
+    assert wrong_name.value.message == f"{wheel_name} is for project '{project.name}', not 'rk-other'"
+    with pytest.raises(BuildError) as only_wheel:
+        check_consistency(artifacts[:1], project.name, "1.4.2")
+    assert only_wheel.value.message == "expected one sdist and at least one wheel, found: ['wheel']"
+
+    # setuptools writes src/*.egg-info and build/ into the source tree; none may be left behind.
+    assert _git_status(project) == ""
+    assert not list(project.path.rglob("*.egg-info"))
+    assert not (project.path / "build").exists()
+
+
+def _missing_readme_project(make_project: Callable[..., Project]) -> Project:
+    project = make_project()
+    pyproject = project.path / "pyproject.toml"
+    text = pyproject.read_text("utf-8")
+    assert 'readme = "README.md"' in text
+    pyproject.write_text(text.replace('readme = "README.md"', 'readme = "MISSING.md"'), encoding="utf-8")
+    project.git("commit", "-qam", "Point readme at a missing file")
+    return project
+
+
+FAILING_BACKEND = """\
+from setuptools.build_meta import *  # noqa: F403
+
+
+def build_sdist(sdist_directory, config_settings=None):
+    raise RuntimeError("the backend broke on purpose")
+"""
+
+
+def test_a_failing_build_is_a_one_line_build_error_naming_its_cause(
+    make_project: Callable[..., Project], tmp_path: Path
+) -> None:
+    project = make_project()
+    (project.path / "_backend").mkdir()
+    (project.path / "_backend" / "failing_backend.py").write_text(FAILING_BACKEND)
+    pyproject = project.path / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'build-backend = "setuptools.build_meta"',
+            'build-backend = "failing_backend"\nbackend-path = ["_backend"]',
+        )
+    )
+    project.git("add", "-A")
+    project.git("commit", "-qm", "a failing backend")
+
+    with pytest.raises(BuildError) as caught:
+        build_dists(project.path, tmp_path / "dist")
+
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("the build backend failed: ")
+    assert "the backend broke on purpose" in message
+    assert message.endswith("; run `python -m build` for the full output")
+    assert list((tmp_path / "dist").iterdir()) == []
+    assert _git_status(project) == ""
+
+
+def test_backend_warnings_are_reported_not_printed(
+    make_project: Callable[..., Project], tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    project = _missing_readme_project(make_project)
+    reported: list[str] = []
+
+    artifacts = build_dists(project.path, tmp_path / "dist", warn=reported.append)
+
+    assert len(artifacts) == 2  # setuptools only warns about a missing readme; twine check catches it
+    assert any("MISSING.md" in line for line in reported), reported
+    assert all("\n" not in line for line in reported)
+    assert "MISSING.md" not in capfd.readouterr().err
