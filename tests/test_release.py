@@ -138,7 +138,10 @@ def test_wrong_live_password_then_rerun_finishes(make_project, index_pair, isola
     write_pypirc(isolated_env, index_pair, live_password=wrong)
     failed = run_cli(project.path, capsys, "release", "--yes")
     assert failed.code == 1
-    assert "refused the credentials" in failed.err and "re-run the same command" in failed.err
+    # The live index has never seen this name: the 403 is explained as a first upload.
+    assert "refused the first upload" in failed.err and "account-wide token" in failed.err
+    assert "re-run the same command" in failed.err
+    assert "first release of" in failed.err
     assert "Traceback" not in failed.err
     assert_no_secret(failed.text, *secrets_of(index_pair), wrong)
     assert index_hashes(index_pair.live, project) == {}

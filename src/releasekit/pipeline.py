@@ -179,7 +179,8 @@ class _Run:
                 return
             for art in self.artifacts:  # wheels first: collect() orders them so
                 self.published = True  # from here on an upload may have landed
-                result = publish.upload(repo, art, timeout=self.config.timeout)
+                new = repo.label in self.plan.new_on
+                result = publish.upload(repo, art, timeout=self.config.timeout, new_project=new)
                 destination["files"][art.filename] = result.outcome
                 self.journal.record_upload(self.plan.version, repo.label, art.filename, result.outcome)
                 self.reporter.note(f"  {result.outcome} {art.filename} ({result.seconds:.1f}s)")

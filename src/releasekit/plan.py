@@ -63,6 +63,7 @@ class Plan:
     steps: tuple[Step, ...]
     notes: tuple[str, ...] = field(default=())
     warnings: tuple[str, ...] = field(default=())
+    new_on: tuple[str, ...] = field(default=())  # labels of indexes that hold nothing of this project
 
     def will(self, step: str) -> bool:
         return any(s.name == step and s.run for s in self.steps)
@@ -224,6 +225,10 @@ def make_plan(project: Path, config: Config, options: Options) -> Plan:
         )
     test_all = indexes.list_files(test, name, config.timeout)
     live_all = indexes.list_files(live, name, config.timeout)
+    new_on = tuple(r.label for r, files in ((test, test_all), (live, live_all)) if not files)
+    for label in new_on:
+        if label == test.label or not options.test_only:
+            notes.append(f"first release of {name} on {label}: the first upload creates the project there")
     test_files = _files_for(test_all, name, target)
     live_files = _files_for(live_all, name, target)
 
@@ -301,7 +306,7 @@ def make_plan(project: Path, config: Config, options: Options) -> Plan:
     plan = Plan(
         project, name, current, target, tag, branch, config.remote, head, bump, not tag_at_head,
         test, live, options.test_only, tuple(artifacts), test_files, live_files, steps,
-        tuple(notes), tuple(warnings),
+        tuple(notes), tuple(warnings), new_on,
     )  # fmt: skip
     return plan
 

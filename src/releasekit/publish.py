@@ -83,6 +83,7 @@ def upload(
     timeout: float,
     attempts: int = 4,
     sleep: Callable[[float], None] = time.sleep,
+    new_project: bool = False,
 ) -> UploadResult:
     """Upload one file and make sure the index holds exactly these bytes."""
     import requests
@@ -113,6 +114,12 @@ def upload(
         if status == 200:
             return UploadResult(art.filename, "uploaded", time.monotonic() - start)
         last = f"{status} {reason}" if status else reason
+        if status == 403 and new_project:
+            raise CredentialsError(
+                f"{repo.label} refused the first upload of {art.name} ({status} {reason})",
+                "the name may belong to another project (names compare normalised: my_pkg is my-pkg), "
+                "or the token is scoped to another project: a first upload needs an account-wide token",
+            )
         if status in (401, 403):
             raise CredentialsError(
                 f"{repo.label} refused the credentials ({status} {reason}) uploading {art.filename}",

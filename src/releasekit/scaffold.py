@@ -207,13 +207,12 @@ def scaffold(spec: PackageSpec, dest: Path, *, force: bool = False, git: bool = 
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.scaffold-", dir=dest.parent))
     commit: str | None = None
+    message = f"Create {spec.name} {INITIAL_VERSION} with releasekit scaffold"
     try:
         _write_tree(tmp, files)
         in_repo = dest.is_dir() and vcs.inside_work_tree(dest)
         if git and not dest.exists():
-            commit = vcs.init_and_commit(
-                tmp, f"Create {spec.name} {INITIAL_VERSION} with releasekit scaffold"
-            )
+            commit = vcs.init_and_commit(tmp, message, (spec.author, spec.email))
         if not dest.exists() or not any(dest.iterdir()):
             if dest.exists():
                 dest.rmdir()
@@ -223,9 +222,7 @@ def scaffold(spec: PackageSpec, dest: Path, *, force: bool = False, git: bool = 
                 (dest / relative).parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp / relative, dest / relative)
             if git and not in_repo:
-                commit = vcs.init_and_commit(
-                    dest, f"Create {spec.name} {INITIAL_VERSION} with releasekit scaffold"
-                )
+                commit = vcs.init_and_commit(dest, message, (spec.author, spec.email))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return ScaffoldResult(dest, tuple(files), overwritten, kept, commit)

@@ -167,5 +167,146 @@ def _print_summary(reporter: ConsoleReporter, summary: Summary) -> None:
         reporter.note(f"  git: {summary.tag} pushed to {summary.remote}")
 
 
+def _ask(question: str, default: str | None, flag: str, interactive: bool) -> str:
+    """A missing field: asked on a terminal (default shown), else the default, else an error."""
+    if interactive:
+        shown = f" [{default}]" if default else ""
+        print(f"{question}{shown}: ", end="", file=sys.stderr, flush=True)
+        answer = sys.stdin.readline().strip()
+        if answer or default is not None:
+            return answer or (default or "")
+    if default is None:
+        raise ReleaseError(f"no {question.lower()} given and no terminal to ask on", f"pass {flag}")
+    return default
+
+
+@task(
+    positional=["name"],
+    help={
+        "name": "The project name (PEP 508), e.g. my-pkg; imported as my_pkg.",
+        "dest": "Where to create it (default: ./NAME).",
+        "description": "One-line summary for PyPI.",
+        "author": "Author name (default: git config user.name).",
+        "email": "Author email (default: git config user.email).",
+        "license": "SPDX id: MIT (default), Apache-2.0, BSD-3-Clause, ISC, MPL-2.0, GPL-3.0-or-later.",
+        "python": "requires-python (default: >=3.11).",
+        "url": "Repository URL; a GitHub URL adds issue, changelog and download links.",
+        "keywords": "Comma-separated keywords.",
+        "no-git": "Do not git init and commit.",
+        "force": "Add the files to an existing non-empty directory (its other files are kept).",
+        "dry-run": "List the files that would be written; write nothing.",
+        "debug": "Show the traceback of an error.",
+    },
+)
+@_funnel
+def scaffold(
+    c: Context,
+    name: str | None = None,
+    dest: str | None = None,
+    description: str | None = None,
+    author: str | None = None,
+    email: str | None = None,
+    license_: str | None = None,
+    python: str | None = None,
+    url: str | None = None,
+    keywords: str | None = None,
+    no_git: bool = False,
+    force: bool = False,
+    dry_run: bool = False,
+    debug: bool = False,
+) -> None:
+    """Create a new package that builds, tests and releases with no edits."""
+    from . import scaffold as scaffolding
+    from . import vcs
+
+    reporter = ConsoleReporter()
+    interactive = sys.stdin.isatty()
+    name = name or _ask("Package name", None, "the name (releasekit scaffold my-pkg)", interactive)
+    scaffolding.check_name(name)  # before asking anything else about a name we would refuse
+    spec = scaffolding.make_spec(
+        name,
+        description=description
+        if description is not None
+        else _ask("Description", f"The {name} package.", "--description", interactive),
+        author=author or _ask("Author", vcs.config_value("user.name"), "--author", interactive),
+        email=email
+        if email is not None
+        else _ask("Email", vcs.config_value("user.email") or "", "--email", False),
+        license=license_ or "MIT",
+        python=python or ">=3.11",
+        url=url,
+        keywords=keywords or "",
+    )
+    target = Path(dest) if dest else Path.cwd() / name
+    if dry_run:
+        for relative in scaffolding.render(spec):
+            reporter.step(relative, "would", f"write {target.name}/{relative}")
+        reporter.note("dry run: nothing was written")
+        return
+    result = scaffolding.scaffold(spec, target, force=force, git=not no_git)
+    reporter.step("scaffold", "done", f"{spec.name} 0.1.0 in {result.dest}: {len(result.written)} files")
+    for relative in result.overwritten:
+        reporter.warn(f"overwrote {relative} (--force)")
+    for relative in result.kept:
+        reporter.note(f"  kept your file {relative} (not produced by the templates)")
+    if result.commit:
+        reporter.note(f"  git: first commit {result.commit[:10]} on main")
+    reporter.note(f"next: cd {result.dest.name} && invoke release --test   (after `releasekit pypirc`)")
+
+
+def _read_token(repository: str) -> str:
+    """The API token: typed without echo on a terminal, else TWINE_PASSWORD, else one stdin line."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(f"API token for {repository} (input hidden): ").strip()
+    if os.environ.get("TWINE_PASSWORD"):
+        return os.environ["TWINE_PASSWORD"].strip()
+    return sys.stdin.readline().strip()
+
+
+@task(
+    help={
+        "repository": "The section to write: pypi (default), testpypi, or a name of your own with --url.",
+        "url": "Upload URL for a section of your own (https, or a loopback address).",
+        "check": "Report problems (permissions, missing sections, non-token passwords); change nothing.",
+        "keyring": "Store the token in the system keyring instead of the file.",
+        "config-file": "The file to write (default: ~/.pypirc); never inside a project.",
+        "debug": "Show the traceback of an error.",
+    }
+)
+@_funnel
+def pypirc(
+    c: Context,
+    repository: str = "pypi",
+    url: str | None = None,
+    check: bool = False,
+    keyring: bool = False,
+    config_file: str | None = None,
+    debug: bool = False,
+) -> None:
+    """Create or update ~/.pypirc with an API token, mode 0600; or --check it."""
+    from . import pypirc as pypirc_file
+    from .indexes import pypirc_path
+
+    reporter = ConsoleReporter()
+    path = Path(config_file).expanduser() if config_file else pypirc_path()
+    if check:
+        problems = pypirc_file.check(path)
+        for problem in problems:
+            reporter.warn(problem)
+        if problems:
+            raise ReleaseError(f"{len(problems)} problem(s) in {path.name}", "fix them as listed above")
+        reporter.step("pypirc", "done", f"{path} looks right")
+        return
+    pypirc_file.refuse_unsafe_target(path)
+    token = _read_token(repository)
+    change = pypirc_file.write_token(path, section=repository, token=token, url=url, use_keyring=keyring)
+    where = "the system keyring" if change.stored_in == "keyring" else f"{change.path} (mode 600)"
+    reporter.step("pypirc", "done", f"[{change.section}] {change.url}: token stored in {where}")
+
+
 ns = Collection("releasekit")
 ns.add_task(release)
+ns.add_task(scaffold)
+ns.add_task(pypirc)

@@ -187,10 +187,19 @@ def inside_work_tree(path: Path) -> bool:
     return True
 
 
-def init_and_commit(path: Path, message: str) -> str:
-    """`git init` on main and commit every file: a new package's first commit."""
+def init_and_commit(path: Path, message: str, identity: tuple[str, str] | None = None) -> str:
+    """`git init` on main and commit every file: a new package's first commit.
+
+    Where git has no user identity configured, `identity` (the package's author) signs it.
+    """
     repo = git.Repo.init(path, initial_branch="main")
     repo.git.update_environment(**_GIT_ENV)
+    if identity and not (config_value("user.name") and config_value("user.email")):
+        name, email = identity
+        email = email or "unknown@example.invalid"
+        repo.git.update_environment(
+            GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email, GIT_COMMITTER_NAME=name, GIT_COMMITTER_EMAIL=email
+        )
     _git(repo, "add", "--all")
     _git(repo, "commit", "--quiet", "--no-edit", "-m", message)
     return head_sha(repo)
