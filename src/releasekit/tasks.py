@@ -221,7 +221,8 @@ def scaffold(
 
     reporter = ConsoleReporter()
     interactive = sys.stdin.isatty()
-    name = name or _ask("Package name", None, "the name (releasekit scaffold my-pkg)", interactive)
+    if name is None:
+        name = _ask("Package name", None, "the name (releasekit scaffold my-pkg)", interactive)
     scaffolding.check_name(name)  # before asking anything else about a name we would refuse
     spec = scaffolding.make_spec(
         name,

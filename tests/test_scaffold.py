@@ -1,0 +1,218 @@
+"""`releasekit scaffold`: a new package that builds, tests and releases with no edits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import IndexPair, assert_no_secret, write_pypirc
+from helpers import run_cli
+
+BIN = Path(sys.executable).parent
+
+
+def _scaffold(where: Path, capsys, *args: str):
+    where.mkdir(parents=True, exist_ok=True)
+    return run_cli(where, capsys, "scaffold", *args)
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def test_scaffold_then_release_round_trip(tmp_path, capsys, index_pair: IndexPair, isolated_env):
+    name = f"rk-scaffold-{os.urandom(3).hex()}"
+    created = _scaffold(
+        tmp_path / "src-dir", capsys, name, "--description", "A package made by the tests.",
+        "--author", "Ada Lovelace", "--email", "ada@example.org", "--license", "Apache-2.0",
+        "--url", "https://github.com/ada/" + name, "--keywords", "demo,tests",
+    )  # fmt: skip
+    assert created.code == 0, created.err
+    package = tmp_path / "src-dir" / name
+    import_name = name.replace("-", "_")
+    expected = {
+        "pyproject.toml", "setup.cfg", "LICENSE.txt", "README.md", "CHANGELOG.md", ".gitignore", "tasks.py",
+        f"src/{import_name}/__init__.py", f"tests/test_{import_name}.py", ".github/workflows/release.yml",
+    }  # fmt: skip
+    files = {
+        p.relative_to(package).as_posix() for p in package.rglob("*") if p.is_file() and ".git" not in p.parts
+    }
+    assert files == expected
+    assert _git(package, "status", "--porcelain") == ""
+    assert _git(package, "log", "--format=%s") == f"Create {name} 0.1.0 with releasekit scaffold"
+    assert "Apache License" in (package / "LICENSE.txt").read_text()
+    assert "Ada Lovelace" in (package / "LICENSE.txt").read_text()
+    pyproject = (package / "pyproject.toml").read_text()
+    assert 'license = "Apache-2.0"' in pyproject and 'license-files = ["LICENSE.txt"]' in pyproject
+    assert f'Download = "https://github.com/ada/{name}/archive/refs/tags/v0.1.0.tar.gz"' in pyproject
+    gitignore = (package / ".gitignore").read_text().split()
+    assert {"dist/", ".env", ".pypirc"} <= set(gitignore)
+    assert "## [Unreleased]" in (package / "CHANGELOG.md").read_text()
+
+    # Its own tests pass as generated.
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=package, capture_output=True,
+        text=True, env={**os.environ, "PYTHONPATH": "src"}, timeout=120,
+    )  # fmt: skip
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+
+    # Give it a remote, then release it exactly as a user would, with invoke and its tasks.py.
+    remote = tmp_path / "remote.git"
+    _git(tmp_path, "init", "--quiet", "--bare", "-b", "main", str(remote))
+    _git(package, "remote", "add", "origin", str(remote))
+    _git(package, "push", "--quiet", "-u", "origin", "main")
+    write_pypirc(isolated_env, index_pair)
+    secrets = (index_pair.test.index.password, index_pair.live.index.password)
+    test_run = subprocess.run(
+        [str(BIN / "invoke"), "release", "--test"], cwd=package, capture_output=True, text=True, timeout=300,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert test_run.returncode == 0, test_run.stderr
+    assert "✓ check" in test_run.stderr and "✓ verify-test" in test_run.stderr  # twine check --strict passed
+    assert f"first release of {name} on testpypi" in test_run.stderr
+    live_run = subprocess.run(
+        [str(BIN / "invoke"), "release", "--bump", "patch", "--yes", "--json"],
+        cwd=package, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert live_run.returncode == 0, live_run.stderr
+    assert '"complete": true' in live_run.stdout and '"version": "0.1.0"' in live_run.stdout
+    assert "refs/tags/v0.1.0" in _git(package, "ls-remote", "--tags", "origin")
+    assert_no_secret(test_run.stdout + test_run.stderr + live_run.stdout + live_run.stderr, *secrets)
+
+    # The next release bumps every place the version lives, download link included.
+    bumped = subprocess.run(
+        [str(BIN / "invoke"), "release", "--bump", "minor", "--yes"], cwd=package, capture_output=True,
+        text=True, timeout=300, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert bumped.returncode == 0, bumped.stderr
+    assert "archive/refs/tags/v0.2.0.tar.gz" in (package / "pyproject.toml").read_text()
+    assert '__version__ = "0.2.0"' in (package / "src" / import_name / "__init__.py").read_text()
+
+
+def test_generated_workflow_passes_actionlint_and_zizmor(tmp_path, capsys):
+    assert _scaffold(tmp_path, capsys, "wf-pkg", "--author", "A", "--email", "a@example.org").code == 0
+    workflow = tmp_path / "wf-pkg" / ".github" / "workflows" / "release.yml"
+    for tool in ("actionlint", "zizmor"):
+        assert (BIN / tool).exists(), f"{tool} is missing: install the test extras (pip install -e '.[test]')"
+    lint = subprocess.run(
+        [str(BIN / "actionlint"), "-no-color", str(workflow)], capture_output=True, text=True
+    )
+    assert lint.returncode == 0 and not lint.stdout.strip(), lint.stdout + lint.stderr
+    audit = subprocess.run(
+        [str(BIN / "zizmor"), "--offline", "--no-config", "--no-progress", "--color=never", str(workflow)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    text = workflow.read_text()
+    assert text.count("id-token: write") == 1
+
+
+BAD_NAMES = {
+    "": "is empty",
+    "-pkg": "starts with '-'",
+    "my pkg": "contains a path separator or space",
+    "a/b": "contains a path separator or space",
+    "..": "contains a path separator or space",
+    "naïve": "is not ASCII",
+    "pkg-": "is not a valid project name (PEP 508)",
+    "pkg!": "is not a valid project name (PEP 508)",
+    "json": "shadowing the standard library module",
+    "Asyncio": "shadowing the standard library module",
+    "1pkg": "which Python cannot import",
+    "class": "which Python cannot import",
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_NAMES))
+def test_bad_names_are_refused_and_leave_nothing(name, tmp_path, capsys):
+    where = tmp_path / "here"
+    result = _scaffold(where, capsys, f"--name={name}", "--author", "A", "--email", "a@example.org")
+    assert result.code == 1
+    last = result.err.strip().splitlines()[-1]
+    assert last.startswith("error: ") and BAD_NAMES[name] in last, result.err
+    assert "Traceback" not in result.err
+    assert list(where.iterdir()) == []
+
+
+def test_unknown_license_is_refused_with_the_list(tmp_path, capsys):
+    result = _scaffold(tmp_path, capsys, "lic-pkg", "--author", "A", "--license", "WTFPL")
+    assert result.code == 1
+    assert "unknown license 'WTFPL'" in result.err
+    assert "MIT" in result.err and "GPL-3.0-or-later" in result.err and "MPL-2.0" in result.err
+    assert not (tmp_path / "lic-pkg").exists()
+
+
+@pytest.mark.parametrize(
+    "license_id", ["MIT", "Apache-2.0", "BSD-3-Clause", "ISC", "MPL-2.0", "GPL-3.0-or-later"]
+)
+def test_every_license_builds_into_the_package(license_id, tmp_path, capsys):
+    result = _scaffold(
+        tmp_path, capsys, "lic-pkg", "--author", "Grace Hopper", "--license", license_id, "--no-git"
+    )
+    assert result.code == 0, result.err
+    text = (tmp_path / "lic-pkg" / "LICENSE.txt").read_text()
+    assert len(text) > 700 and "{{" not in text
+    assert f'license = "{license_id}"' in (tmp_path / "lic-pkg" / "pyproject.toml").read_text()
+    if license_id in ("MIT", "BSD-3-Clause", "ISC"):
+        assert "Grace Hopper" in text
+
+
+def test_non_empty_destination_needs_force_and_keeps_user_files(tmp_path, capsys):
+    dest = tmp_path / "existing"
+    dest.mkdir()
+    (dest / "notes.txt").write_text("mine\n")
+    (dest / "README.md").write_text("my own readme\n")
+    refused = _scaffold(tmp_path, capsys, "keep-pkg", "--dest", str(dest), "--author", "A")
+    assert refused.code == 1 and "exists and is not empty" in refused.err and "--force" in refused.err
+    assert sorted(p.name for p in dest.iterdir()) == ["README.md", "notes.txt"]
+    assert (dest / "README.md").read_text() == "my own readme\n"
+
+    forced = _scaffold(tmp_path, capsys, "keep-pkg", "--dest", str(dest), "--author", "A", "--force")
+    assert forced.code == 0, forced.err
+    assert (dest / "notes.txt").read_text() == "mine\n"
+    assert "kept your file notes.txt" in forced.err
+    assert "overwrote README.md" in forced.err
+    assert (dest / "pyproject.toml").exists()
+
+
+def test_dry_run_and_no_git(tmp_path, capsys):
+    dry = _scaffold(tmp_path, capsys, "dry-pkg", "--author", "A", "--dry-run")
+    assert dry.code == 0 and "would" in dry.err and "dry-pkg/pyproject.toml" in dry.err
+    assert not (tmp_path / "dry-pkg").exists()
+    plain = _scaffold(tmp_path, capsys, "plain-pkg", "--author", "A", "--no-git")
+    assert plain.code == 0
+    assert (tmp_path / "plain-pkg" / "pyproject.toml").exists()
+    assert not (tmp_path / "plain-pkg" / ".git").exists()
+
+
+def test_defaults_from_git_config_and_missing_author_without_terminal(tmp_path, capsys, monkeypatch):
+    defaulted = _scaffold(tmp_path, capsys, "dflt-pkg", "--no-git")
+    assert defaulted.code == 0, defaulted.err
+    assert (
+        'authors = [{ name = "Release Tester", email = "tester@example.invalid" }]'
+        in (tmp_path / "dflt-pkg" / "pyproject.toml").read_text()
+    )
+    empty = tmp_path / "empty-gitconfig"
+    empty.write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
+    missing = _scaffold(tmp_path, capsys, "anon-pkg", "--no-git")
+    assert missing.code == 1
+    assert "no author given and no terminal to ask on; pass --author" in missing.err
+    assert not (tmp_path / "anon-pkg").exists()
+
+
+def test_a_failing_first_commit_leaves_nothing(tmp_path, capsys, monkeypatch):
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "pre-commit").write_text("#!/bin/sh\necho 'commits are blocked' >&2\nexit 1\n")
+    (hooks / "pre-commit").chmod(0o755)
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", "core.hooksPath")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", str(hooks))
+    where = tmp_path / "here"
+    result = _scaffold(where, capsys, "hooked-pkg", "--author", "A")
+    assert result.code == 1 and "git commit failed" in result.err and "commits are blocked" in result.err
+    assert list(where.iterdir()) == []
