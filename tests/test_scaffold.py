@@ -216,3 +216,19 @@ def test_a_failing_first_commit_leaves_nothing(tmp_path, capsys, monkeypatch):
     result = _scaffold(where, capsys, "hooked-pkg", "--author", "A")
     assert result.code == 1 and "git commit failed" in result.err and "commits are blocked" in result.err
     assert list(where.iterdir()) == []
+
+
+def test_templates_ship_inside_the_wheel(tmp_path):
+    """Every file under templates/ is in releasekit's own wheel, where scaffold finds it installed."""
+    import zipfile
+
+    from releasekit.dists import build_dists
+
+    root = Path(__file__).resolve().parent.parent
+    artifacts = build_dists(root, tmp_path / "dist")
+    wheel = next(a for a in artifacts if a.kind == "wheel")
+    shipped = {
+        n.removeprefix("releasekit/") for n in zipfile.ZipFile(wheel.path).namelist() if "/templates/" in n
+    }
+    in_repo = {p.relative_to(root).as_posix() for p in (root / "templates").rglob("*") if p.is_file()}
+    assert shipped == in_repo
