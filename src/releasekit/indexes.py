@@ -27,7 +27,7 @@ from .errors import ConfigError, CredentialsError, PackageIndexError
 
 PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
 TESTPYPI_UPLOAD = "https://test.pypi.org/legacy/"
-_BUILTIN = {"pypi": PYPI_UPLOAD, "testpypi": TESTPYPI_UPLOAD, "pypitest": TESTPYPI_UPLOAD}
+BUILTIN = {"pypi": PYPI_UPLOAD, "testpypi": TESTPYPI_UPLOAD, "pypitest": TESTPYPI_UPLOAD}
 _SIMPLE = {PYPI_UPLOAD: "https://pypi.org/simple/", TESTPYPI_UPLOAD: "https://test.pypi.org/simple/"}
 _USER_AGENT = "releasekit"
 
@@ -87,7 +87,13 @@ def pypirc_warnings(path: Path) -> list[str]:
     return []
 
 
-def _is_loopback(url: str) -> bool:
+def safe_for_credentials(url: str) -> bool:
+    """Credentials may travel over https, or over plain http only to this machine."""
+    scheme = urllib.parse.urlsplit(url).scheme.lower()
+    return scheme == "https" or (scheme == "http" and is_loopback(url))
+
+
+def is_loopback(url: str) -> bool:
     host = urllib.parse.urlsplit(url).hostname or ""
     if host == "localhost":
         return True
@@ -153,9 +159,9 @@ def resolve_repository(
         section = next((a for a in aliases if parser.has_section(a)), None)
         label = target
         if section is not None:
-            upload_url = parser.get(section, "repository", fallback=_BUILTIN.get(target, ""))
-        elif target in _BUILTIN:
-            upload_url = _BUILTIN[target]
+            upload_url = parser.get(section, "repository", fallback=BUILTIN.get(target, ""))
+        elif target in BUILTIN:
+            upload_url = BUILTIN[target]
         else:
             known = ", ".join(sorted(set(parser.sections()) - {"distutils"} | {"pypi", "testpypi"}))
             raise ConfigError(f"unknown repository '{target}'", f"use a URL or one of: {known}")
@@ -180,7 +186,7 @@ def resolve_repository(
     if password and not username:
         username = "__token__"
     redact.register(password, username)
-    if password and scheme != "https" and not _is_loopback(upload_url):
+    if password and scheme != "https" and not is_loopback(upload_url):
         raise CredentialsError(
             f"refusing to send credentials to {redact.scrub(upload_url)} over plain http",
             "use an https URL (only loopback addresses may use http)",

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from . import redact
 from .errors import CredentialsError
-from .indexes import PYPI_UPLOAD, TESTPYPI_UPLOAD, read_pypirc
+from .indexes import BUILTIN, PYPI_UPLOAD, TESTPYPI_UPLOAD, read_pypirc, safe_for_credentials
 
-BUILTIN_URLS = {"pypi": PYPI_UPLOAD, "testpypi": TESTPYPI_UPLOAD}
+_SECTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _HEADER = re.compile(r"^\s*\[([^\]]+)\]\s*(?:[#;].*)?$")
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
 
@@ -107,7 +107,9 @@ def refuse_unsafe_target(path: Path) -> None:
         raise CredentialsError(f"{path} is a symlink", "replace it with a regular file, then re-run")
     if path.exists() and not path.is_file():
         raise CredentialsError(f"{path} is not a regular file")
-    for directory in [path.parent.absolute(), *path.parent.absolute().parents]:
+    seen = [path.parent.absolute(), *path.parent.absolute().parents]
+    seen += [path.parent.resolve(), *path.parent.resolve().parents]  # a symlinked folder too
+    for directory in dict.fromkeys(seen):
         if any((directory / marker).exists() for marker in _PROJECT_MARKERS):
             raise CredentialsError(
                 f"refusing to write credentials inside the project at {directory}",
@@ -125,15 +127,22 @@ def write_token(
 ) -> Change:
     """Create or update one section with `__token__` and the token (or a keyring entry)."""
     refuse_unsafe_target(path)
-    upload_url = url or BUILTIN_URLS.get(section)
+    if not _SECTION.match(section) or section == "distutils":
+        raise CredentialsError(
+            f"'{section}' cannot be a repository name", "use letters, digits, '-', '_', '.'"
+        )
+    upload_url = url or BUILTIN.get(section)
     if upload_url is None:
         raise CredentialsError(f"[{section}] is not a built-in repository", "pass --url with its upload URL")
-    if not upload_url.startswith(("https://", "http://127.", "http://localhost")):
+    if not safe_for_credentials(upload_url):
         raise CredentialsError(f"refusing to store credentials for {redact.scrub(upload_url)}", "use https")
     redact.register(token, "__token__")
     if not token.strip():
         raise CredentialsError("the token is empty", "paste the API token from your account settings")
-    if upload_url in (PYPI_UPLOAD, TESTPYPI_UPLOAD):
+    if any(ch.isspace() or ord(ch) < 32 for ch in token):
+        raise CredentialsError("the token contains spaces or line breaks", "paste it again, on one line")
+    if _canonical(upload_url) in (PYPI_UPLOAD, TESTPYPI_UPLOAD):
+        upload_url = _canonical(upload_url)
         if not token.startswith("pypi-"):
             raise CredentialsError(
                 "that is not a PyPI API token (they start with 'pypi-'); PyPI accepts only API tokens",
@@ -153,7 +162,7 @@ def write_token(
         if name not in servers:
             servers.append(name)
     _set(lines, "distutils", "index-servers", ["index-servers =\n", *[f"    {s}\n" for s in servers]])
-    if url or section not in BUILTIN_URLS:
+    if url or section not in BUILTIN:
         _set(lines, section, "repository", [f"repository = {upload_url}\n"])
     _set(lines, section, "username", ["username = __token__\n"])
     if use_keyring:
@@ -171,10 +180,19 @@ def _store_in_keyring(url: str, token: str) -> None:
 
     try:
         keyring.set_password(url, "__token__", token)
+        stored = keyring.get_password(url, "__token__")
     except (keyring.errors.KeyringError, RuntimeError) as exc:
         raise CredentialsError(
             "no usable system keyring to store the token in", "drop --keyring to keep it in ~/.pypirc (0600)"
         ) from exc
+    if stored != token:  # a disabled keyring accepts writes and keeps nothing
+        raise CredentialsError(
+            "the system keyring did not keep the token", "drop --keyring to keep it in ~/.pypirc (0600)"
+        )
+
+
+def _canonical(url: str) -> str:
+    return url.rstrip("/") + "/"
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -208,12 +226,12 @@ def check(path: Path) -> list[str]:
         if name not in servers and not (name == "testpypi" and "pypitest" in servers):
             problems.append(f"index-servers does not list {name}")
     for name in servers:
-        if not parser.has_section(name):
+        if not parser.has_section(name) and name not in BUILTIN:  # twine falls back to the built-in URL
             problems.append(f"index-servers lists {name}, but there is no [{name}] section")
     for section in parser.sections():
         if section == "distutils":
             continue
-        url = parser.get(section, "repository", fallback=BUILTIN_URLS.get(section, ""))
+        url = _canonical(parser.get(section, "repository", fallback=BUILTIN.get(section, "")))
         password = parser.get(section, "password", fallback="")
         username = parser.get(section, "username", fallback="")
         redact.register(password, username)
@@ -228,6 +246,6 @@ def check(path: Path) -> list[str]:
             meant = token_index(password)
             if meant and meant != target:
                 problems.append(f"[{section}] holds a token issued by {meant}, but uploads to {target}")
-        if url.startswith("http://") and password and not url.startswith(("http://127.", "http://localhost")):
+        if password and url.lower().startswith("http://") and not safe_for_credentials(url):
             problems.append(f"[{section}] sends its password over plain http ({redact.scrub(url)})")
     return problems
