@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,3 +46,39 @@ def run_cli(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> Re
         redact.forget_all()
     captured = capsys.readouterr()
     return Result(code, captured.out, captured.err)
+
+
+BIN = Path(sys.executable).parent
+
+FAILING_BACKEND = """\
+from setuptools.build_meta import *  # noqa: F403
+
+
+def build_sdist(sdist_directory, config_settings=None):
+    raise RuntimeError("the backend broke on purpose")
+"""
+
+
+def run_installed(
+    cwd: Path, command: str, *args: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run an installed command of this environment (releasekit, invoke) as a user types it."""
+    return subprocess.run(
+        [str(BIN / command), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        stdin=subprocess.DEVNULL, check=False,
+    )  # fmt: skip
+
+
+def use_build_backend(project_path: Path, module: str, source: str) -> None:
+    """Make the project build with an in-tree backend (`_backend/<module>.py`), committed."""
+    (project_path / "_backend").mkdir()
+    (project_path / "_backend" / f"{module}.py").write_text(source)
+    pyproject = project_path / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'build-backend = "setuptools.build_meta"',
+            f'build-backend = "{module}"\nbackend-path = ["_backend"]',
+        )
+    )
+    for args in (["add", "-A"], ["commit", "-qm", f"build with {module}"]):
+        subprocess.run(["git", *args], cwd=project_path, check=True, capture_output=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Project
+from helpers import FAILING_BACKEND, use_build_backend
 
 from releasekit.dists import build_dists, check_consistency, collect, parse_filename, top_level_modules
 from releasekit.errors import BuildError
@@ -96,30 +97,11 @@ def _missing_readme_project(make_project: Callable[..., Project]) -> Project:
     return project
 
 
-FAILING_BACKEND = """\
-from setuptools.build_meta import *  # noqa: F403
-
-
-def build_sdist(sdist_directory, config_settings=None):
-    raise RuntimeError("the backend broke on purpose")
-"""
-
-
 def test_a_failing_build_is_a_one_line_build_error_naming_its_cause(
     make_project: Callable[..., Project], tmp_path: Path
 ) -> None:
     project = make_project()
-    (project.path / "_backend").mkdir()
-    (project.path / "_backend" / "failing_backend.py").write_text(FAILING_BACKEND)
-    pyproject = project.path / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text().replace(
-            'build-backend = "setuptools.build_meta"',
-            'build-backend = "failing_backend"\nbackend-path = ["_backend"]',
-        )
-    )
-    project.git("add", "-A")
-    project.git("commit", "-qm", "a failing backend")
+    use_build_backend(project.path, "failing_backend", FAILING_BACKEND)
 
     with pytest.raises(BuildError) as caught:
         build_dists(project.path, tmp_path / "dist")

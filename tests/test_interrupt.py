@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import assert_no_secret, write_pypirc
+from helpers import use_build_backend
 
 SLOW_BACKEND = """\
 import time
@@ -40,18 +41,7 @@ def _wait_for_tag(project_path: Path, tag: str, proc: subprocess.Popen[str], lim
 def test_interrupt_during_build_rolls_back(signum, make_project, index_pair, isolated_env):
     project = make_project()
     write_pypirc(isolated_env, index_pair)
-    backend = project.path / "_backend"
-    backend.mkdir()
-    (backend / "slow_backend.py").write_text(SLOW_BACKEND)
-    pyproject = project.path / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text().replace(
-            'build-backend = "setuptools.build_meta"',
-            'build-backend = "slow_backend"\nbackend-path = ["_backend"]',
-        )
-    )
-    project.git("add", "-A")
-    project.git("commit", "-qm", "a slow build backend")
+    use_build_backend(project.path, "slow_backend", SLOW_BACKEND)
     head = project.git("rev-parse", "HEAD")
     releasekit = Path(sys.executable).parent / "releasekit"
     proc = subprocess.Popen(

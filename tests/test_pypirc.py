@@ -810,14 +810,18 @@ def test_keyring_for_custom_repository(
     assert (repo.upload_url, repo.password, repo.credential_source) == (CORP_URL, token, "keyring")
 
 
-@pytest.fixture
-def failing_keyring(isolated_env: Path) -> Iterator[None]:
-    with _use_keyring(keyring.backends.fail.Keyring()):
-        yield
-
-
-def test_keyring_unavailable_is_refused_and_file_kept(
-    failing_keyring: None,
+@pytest.mark.parametrize(
+    ("backend", "expected"),
+    [
+        (keyring.backends.fail.Keyring, "no usable system keyring"),
+        # A disabled keyring (the null backend) accepts the write and keeps nothing.
+        (keyring.backends.null.Keyring, "the system keyring did not keep the token"),
+    ],
+)
+def test_keyring_that_cannot_keep_the_token_is_refused_and_file_kept(
+    backend: type[keyring.backend.KeyringBackend],
+    expected: str,
+    isolated_env: Path,
     rc: Path,
     cwd: Path,
     capsys: pytest.CaptureFixture[str],
@@ -827,31 +831,9 @@ def test_keyring_unavailable_is_refused_and_file_kept(
     original = write_file(rc, good_file(old, token_for_testpypi())).read_text(encoding="utf-8")
     monkeypatch.setenv("TWINE_PASSWORD", new)
 
-    result = cli(cwd, capsys, "--keyring", secrets_=(old, new))
+    with _use_keyring(backend()):
+        result = cli(cwd, capsys, "--keyring", secrets_=(old, new))
 
     assert result.code == 1
-    assert "no usable system keyring" in one_line_error(result)
-    assert rc.read_text(encoding="utf-8") == original
-
-
-@pytest.fixture
-def null_keyring(isolated_env: Path) -> Iterator[None]:
-    with _use_keyring(keyring.backends.null.Keyring()):
-        yield
-
-
-def test_keyring_that_drops_writes_is_refused_and_file_kept(
-    null_keyring: None,
-    rc: Path,
-    cwd: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    old, new = token_for_pypi(), token_for_pypi()
-    original = write_file(rc, good_file(old, token_for_testpypi())).read_text(encoding="utf-8")
-    monkeypatch.setenv("TWINE_PASSWORD", new)
-
-    result = cli(cwd, capsys, "--keyring", secrets_=(old, new))
-
-    assert result.code == 1, "reported success though the keyring kept nothing"
+    assert expected in one_line_error(result)
     assert rc.read_text(encoding="utf-8") == original

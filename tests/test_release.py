@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from pathlib import Path
 
-import pytest
 from conftest import IndexPair, Project, assert_no_secret, write_pypirc
-from helpers import run_cli
-
-FAILING_BACKEND = """\
-from setuptools.build_meta import *  # noqa: F403
-
-
-def build_sdist(sdist_directory, config_settings=None):
-    raise RuntimeError("the backend broke on purpose")
-"""
+from helpers import FAILING_BACKEND, run_cli, run_installed, use_build_backend
 
 
 def secrets_of(pair: IndexPair) -> tuple[str, str]:
@@ -211,17 +201,7 @@ def test_push_rejected_by_hook_then_rerun_pushes_without_uploading(
 def test_build_failure_rolls_back_the_bump(make_project, index_pair, isolated_env, capsys):
     project = make_project()
     write_pypirc(isolated_env, index_pair)
-    (project.path / "_backend").mkdir()
-    (project.path / "_backend" / "failing_backend.py").write_text(FAILING_BACKEND)
-    pyproject = project.path / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text().replace(
-            'build-backend = "setuptools.build_meta"',
-            'build-backend = "failing_backend"\nbackend-path = ["_backend"]',
-        )
-    )
-    project.git("add", "-A")
-    project.git("commit", "-qm", "break the build")
+    use_build_backend(project.path, "failing_backend", FAILING_BACKEND)
     head = project.git("rev-parse", "HEAD")
     result = run_cli(project.path, capsys, "release", "--bump", "patch", "--test")
     assert result.code == 1
@@ -269,20 +249,11 @@ def test_secret_from_environment_never_printed(make_project, index_pair, isolate
 def test_installed_command_as_a_user_types_it(make_project, index_pair, isolated_env):
     project = make_project()
     write_pypirc(isolated_env, index_pair)
-    import sys
-
-    releasekit = Path(sys.executable).parent / "releasekit"
-    proc = subprocess.run(
-        [str(releasekit), "release", "--test"], cwd=project.path, capture_output=True, text=True, timeout=300,
-        stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    proc = run_installed(project.path, "releasekit", "release", "--test")
     assert proc.returncode == 0, proc.stderr
     assert "✓ verify-test" in proc.stderr
     assert_no_secret(proc.stdout + proc.stderr, *secrets_of(index_pair))
-    proc = subprocess.run(
-        [str(releasekit), "release"], cwd=project.path, capture_output=True, text=True, timeout=300,
-        stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    proc = run_installed(project.path, "releasekit", "release")
     assert proc.returncode == 1
     assert (
         proc.stderr.strip().splitlines()[-1].startswith("error: a live release of 1.4.2 needs confirmation")
@@ -290,23 +261,14 @@ def test_installed_command_as_a_user_types_it(make_project, index_pair, isolated
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("invoke_style", [True])
-def test_invoke_with_a_tasks_py(make_project, index_pair, isolated_env, invoke_style):
+def test_invoke_with_a_tasks_py(make_project, index_pair, isolated_env):
     project = make_project()
     write_pypirc(isolated_env, index_pair)
     (project.path / "tasks.py").write_text("from releasekit.tasks import ns\n")
     project.git("add", "tasks.py")
     project.git("commit", "-m", "Release with releasekit")
-    import sys
-
-    invoke = Path(sys.executable).parent / "invoke"
-    listing = subprocess.run(
-        [str(invoke), "--list"], cwd=project.path, capture_output=True, text=True, timeout=60
-    )
-    assert "release" in listing.stdout
-    proc = subprocess.run(
-        [str(invoke), "release", "--dry-run"], cwd=project.path, capture_output=True, text=True, timeout=120,
-        stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    listing = run_installed(project.path, "invoke", "--list")
+    assert "release" in listing.stdout and "scaffold" in listing.stdout and "pypirc" in listing.stdout
+    proc = run_installed(project.path, "invoke", "release", "--dry-run")
     assert proc.returncode == 0, proc.stderr
     assert "would upload-test" in proc.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import IndexPair, assert_no_secret, write_pypirc
-from helpers import run_cli
+from helpers import run_cli, run_installed
 
 BIN = Path(sys.executable).parent
 
@@ -66,27 +66,18 @@ def test_scaffold_then_release_round_trip(tmp_path, capsys, index_pair: IndexPai
     _git(package, "push", "--quiet", "-u", "origin", "main")
     write_pypirc(isolated_env, index_pair)
     secrets = (index_pair.test.index.password, index_pair.live.index.password)
-    test_run = subprocess.run(
-        [str(BIN / "invoke"), "release", "--test"], cwd=package, capture_output=True, text=True, timeout=300,
-        stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    test_run = run_installed(package, "invoke", "release", "--test")
     assert test_run.returncode == 0, test_run.stderr
     assert "✓ check" in test_run.stderr and "✓ verify-test" in test_run.stderr  # twine check --strict passed
     assert f"first release of {name} on testpypi" in test_run.stderr
-    live_run = subprocess.run(
-        [str(BIN / "invoke"), "release", "--bump", "patch", "--yes", "--json"],
-        cwd=package, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    live_run = run_installed(package, "invoke", "release", "--bump", "patch", "--yes", "--json")
     assert live_run.returncode == 0, live_run.stderr
     assert '"complete": true' in live_run.stdout and '"version": "0.1.0"' in live_run.stdout
     assert "refs/tags/v0.1.0" in _git(package, "ls-remote", "--tags", "origin")
     assert_no_secret(test_run.stdout + test_run.stderr + live_run.stdout + live_run.stderr, *secrets)
 
     # The next release bumps every place the version lives, download link included.
-    bumped = subprocess.run(
-        [str(BIN / "invoke"), "release", "--bump", "minor", "--yes"], cwd=package, capture_output=True,
-        text=True, timeout=300, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    bumped = run_installed(package, "invoke", "release", "--bump", "minor", "--yes")
     assert bumped.returncode == 0, bumped.stderr
     assert "archive/refs/tags/v0.2.0.tar.gz" in (package / "pyproject.toml").read_text()
     assert '__version__ = "0.2.0"' in (package / "src" / import_name / "__init__.py").read_text()
