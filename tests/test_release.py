@@ -272,3 +272,10 @@ def test_invoke_with_a_tasks_py(make_project, index_pair, isolated_env):
     proc = run_installed(project.path, "invoke", "release", "--dry-run")
     assert proc.returncode == 0, proc.stderr
     assert "would upload-test" in proc.stderr
+    # invoke's own config files feed the same settings: invoke.yaml beats [tool.releasekit].
+    (project.path / "invoke.yaml").write_text("releasekit:\n  tag-format: 'rel-{version}'\n")
+    project.git("add", "invoke.yaml")
+    project.git("commit", "-qm", "tag releases as rel-X")
+    proc = run_installed(project.path, "invoke", "release", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "(tag rel-1.4.2," in proc.stderr

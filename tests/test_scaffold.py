@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,41 @@ def test_templates_ship_inside_the_wheel(tmp_path):
     }
     in_repo = {p.relative_to(root).as_posix() for p in (root / "templates").rglob("*") if p.is_file()}
     assert shipped == in_repo
+
+
+def test_missing_fields_are_asked_on_a_terminal(tmp_path):
+    """On a real (pseudo-)terminal: asked with git config defaults; Enter takes the default."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: releasekit on a terminal, in tmp_path
+        os.chdir(tmp_path)
+        os.execv(str(BIN / "releasekit"), [str(BIN / "releasekit"), "scaffold", "tty-pkg", "--no-git"])  # noqa: S606
+    answers = {
+        b"Description [The tty-pkg package.]: ": b"Typed on a terminal.\n",
+        b"Author [Release Tester]: ": b"\n",
+    }
+    seen = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 1)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+        for prompt, answer in list(answers.items()):
+            if seen.endswith(prompt):
+                os.write(fd, answer)
+                del answers[prompt]
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, seen.decode(errors="replace")
+    assert not answers, f"never asked: {list(answers)}"
+    pyproject = (tmp_path / "tty-pkg" / "pyproject.toml").read_text()
+    assert 'description = "Typed on a terminal."' in pyproject
+    assert 'authors = [{ name = "Release Tester", email = "tester@example.invalid" }]' in pyproject

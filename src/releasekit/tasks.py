@@ -221,8 +221,8 @@ def scaffold(
 
     reporter = ConsoleReporter()
     interactive = sys.stdin.isatty()
-    if name is None:
-        name = _ask("Package name", None, "the name (releasekit scaffold my-pkg)", interactive)
+    if name is None:  # invoke requires the positional, so only a direct call gets here
+        raise ReleaseError("no package name given", "releasekit scaffold my-pkg")
     scaffolding.check_name(name)  # before asking anything else about a name we would refuse
     spec = scaffolding.make_spec(
         name,
