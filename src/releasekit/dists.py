@@ -12,6 +12,7 @@ import email.message
 import email.parser
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -218,3 +219,40 @@ def _remove_build_droppings(project: Path, before: set[Path]) -> None:
     """Leave the source tree as we found it, so a re-run still sees a clean tree."""
     for path in _droppings(project) - before:
         shutil.rmtree(path, ignore_errors=True)
+
+
+# Files a build backend generates into an sdist on its own.
+_GENERATED = re.compile(r"^(PKG-INFO|setup\.cfg|[^/]+\.egg-info/.*|src/[^/]+\.egg-info/.*)$")
+_TOKEN_SHAPE = re.compile(rb"pypi-[A-Za-z0-9_-]{50,}")
+
+
+def check_contents(artifacts: Sequence[Artifact], tracked: set[str]) -> None:
+    """Stop untracked files (a .env, a stray dist/) and anything token-shaped from being published."""
+    for art in artifacts:
+        for member, data in _members(art):
+            if art.kind == "sdist":
+                relative = member.split("/", 1)[1] if "/" in member else ""
+                if relative and relative not in tracked and not _GENERATED.match(relative):
+                    raise BuildError(
+                        f"the sdist {art.filename} contains {relative}, which git does not track",
+                        "commit it, or keep it out of the sdist (MANIFEST.in / the backend's excludes)",
+                    )
+            if _TOKEN_SHAPE.search(data):
+                raise BuildError(
+                    f"{art.filename} contains something shaped like a PyPI token (in {member})",
+                    "remove the secret from the package and revoke it on PyPI",
+                )
+
+
+def _members(art: Artifact) -> Iterable[tuple[str, bytes]]:
+    if art.kind == "wheel":
+        with zipfile.ZipFile(art.path) as zf:
+            for name in zf.namelist():
+                if not name.endswith("/"):
+                    yield name, zf.read(name)
+        return
+    with tarfile.open(art.path) as tf:
+        for info in tf.getmembers():
+            fh = tf.extractfile(info) if info.isfile() else None
+            if fh is not None:
+                yield info.name, fh.read()

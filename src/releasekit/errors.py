@@ -66,3 +66,7 @@ class Interrupted(ReleaseError):
 
 class ScaffoldError(ReleaseError):
     """A new package cannot be created as asked; nothing was written."""
+
+
+class LockedError(ReleaseError):
+    """Another release of the same repository is running on this machine."""

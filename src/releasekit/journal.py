@@ -8,12 +8,18 @@ verified on the test index, never a rebuild. Everything is written atomically.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .errors import LockedError
 
 
 @dataclass
@@ -99,3 +105,65 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def release_lock(git_dir: Path, command: str) -> Iterator[None]:
+    """One release at a time per repository on this machine.
+
+    The lock file names the process that holds it; a lock left by a dead process on this host is
+    taken over, anything else stops the second run at once, before it changes anything.
+    """
+    path = state_dir(git_dir) / "lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "command": command, "started": _now()}
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            holder = _read_lock(path)
+            if holder is not None and _alive(holder):
+                raise LockedError(
+                    f"another release of this repository is running (pid {holder.get('pid')}, "
+                    f"since {holder.get('started')}: {holder.get('command')})",
+                    f"wait for it to finish; if it is gone, delete {path.relative_to(git_dir.parent)}",
+                ) from None
+            path.unlink(missing_ok=True)  # stale: its process is dead
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(me, fh)
+        break
+    else:
+        raise LockedError("could not take the release lock", "re-run the same command")
+    try:
+        yield
+    finally:
+        if _read_lock(path) == me:
+            path.unlink(missing_ok=True)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _read_lock(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _alive(holder: dict[str, Any]) -> bool:
+    if holder.get("host") != socket.gethostname():
+        return True  # another machine's process: we cannot tell, so respect it
+    pid = holder.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

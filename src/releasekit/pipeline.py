@@ -159,6 +159,7 @@ class _Run:
     def check(self) -> None:
         with self.step("check"):
             dists.check_consistency(self.artifacts, self.plan.name, self.plan.version)
+            dists.check_contents(self.artifacts, vcs.tracked_files(self.repo, self.plan.project))
             publish.check(self.artifacts)
         self.summary.commit = vcs.head_sha(self.repo)
 

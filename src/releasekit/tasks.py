@@ -119,6 +119,7 @@ def release(
     debug: bool = False,
 ) -> None:
     """Release the package: test index, verify, live index, verify, push the commit and tag."""
+    from . import journal, vcs
     from .config import load_config
     from .pipeline import execute
     from .plan import Options, make_plan, preflight
@@ -138,18 +139,21 @@ def release(
         repository=repository,
         test_repository=test_repository,
     )
-    plan = make_plan(project, config, options)
-    _print_plan(reporter, plan)
     if dry_run:
+        plan = make_plan(project, config, options)
+        _print_plan(reporter, plan)
         for step in plan.steps:
             reporter.step(step.name, "would" if step.run else "skipped", step.why)
         preflight(plan, options, config)
         reporter.note("dry run: preflight passed; nothing was changed")
         return
-    preflight(plan, options, config)
-    if plan.needs_confirmation and not yes and not _confirm(plan):
-        raise Aborted("not confirmed; nothing was changed")
-    summary = execute(plan, config, options, reporter)
+    with journal.release_lock(vcs.git_dir(vcs.open_repo(project)), " ".join(["releasekit", *sys.argv[1:]])):
+        plan = make_plan(project, config, options)
+        _print_plan(reporter, plan)
+        preflight(plan, options, config)
+        if plan.needs_confirmation and not yes and not _confirm(plan):
+            raise Aborted("not confirmed; nothing was changed")
+        summary = execute(plan, config, options, reporter)
     _print_summary(reporter, summary)
     if json_:
         print(redact.scrub(json.dumps(summary.as_dict(), indent=2)))

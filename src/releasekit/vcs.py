@@ -59,6 +59,15 @@ def git_dir(repo: git.Repo) -> Path:
     return Path(repo.git_dir)
 
 
+def tracked_files(repo: git.Repo, project: Path) -> set[str]:
+    """Paths git tracks under `project`, relative to it (what an sdist may contain)."""
+    root = Path(repo.working_dir).resolve()
+    prefix = project.resolve().relative_to(root).as_posix()
+    names = _git(repo, "ls-files", "-z", "--full-name", "--", prefix or ".").split("\0")
+    start = len(prefix) + 1 if prefix not in ("", ".") else 0
+    return {n[start:] for n in names if n}
+
+
 def current_branch(repo: git.Repo) -> str | None:
     """The checked-out branch, or None when HEAD is detached."""
     return None if repo.head.is_detached else repo.active_branch.name
