@@ -97,7 +97,9 @@ class _Run:
             changed = version.write_version(self.plan.project, source, self.plan.version)
             self.bumped = True
             message = self.config.commit_message.format(version=self.plan.version)
-            vcs.commit_files(self.repo, list(changed), message)
+            commit = vcs.commit_files(self.repo, list(changed), message)
+            self.journal.record(self.plan.version, "bump_commit", commit)
+            self.journal.record(self.plan.version, "bump_parent", self.orig_head)
             detail.append(f"{self.plan.current_version} -> {self.plan.version}, committed")
 
     def tag(self) -> None:

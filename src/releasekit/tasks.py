@@ -102,6 +102,7 @@ def _confirm(plan: Plan) -> bool:
         "repository": "Live repository: a ~/.pypirc section name or an upload URL (default: pypi).",
         "test-repository": "Test repository: a ~/.pypirc section name or an upload URL (default: testpypi).",
         "json": "Print the final summary as JSON on stdout.",
+        "abort": "Undo a release that has not published anything: its tag, its bump commit, its artifacts.",
         "debug": "Show the traceback of an error.",
     }
 )
@@ -116,6 +117,7 @@ def release(
     repository: str | None = None,
     test_repository: str | None = None,
     json_: bool = False,
+    abort: bool = False,
     debug: bool = False,
 ) -> None:
     """Release the package: test index, verify, live index, verify, push the commit and tag."""
@@ -129,6 +131,14 @@ def release(
     project = Path.cwd()
     reporter = ConsoleReporter()
     config = load_config(project, _overrides(c))
+    if abort:
+        from .abort import abort as abort_release
+
+        with journal.release_lock(vcs.git_dir(vcs.open_repo(project)), "releasekit release --abort"):
+            undone = abort_release(project, config, test_repository=test_repository, repository=repository)
+        for line in undone:
+            reporter.step("abort", "done", line)
+        return
     options = Options(
         test_only=test,
         bump=bump,
