@@ -77,6 +77,15 @@ def test_scaffold_then_release_round_trip(tmp_path, capsys, index_pair: IndexPai
     assert "refs/tags/v0.1.0" in _git(package, "ls-remote", "--tags", "origin")
     assert_no_secret(test_run.stdout + test_run.stderr + live_run.stdout + live_run.stderr, *secrets)
 
+    # The first release took the changelog's Unreleased notes; the next live one needs notes of its own.
+    changelog = (package / "CHANGELOG.md").read_text()
+    assert "## [Unreleased]\n\n## [0.1.0] - " in changelog and f"- The first version of {name}." in changelog
+    empty = run_installed(package, "invoke", "release", "--bump", "minor", "--yes")
+    assert empty.returncode == 1 and "has no notes for 0.2.0" in empty.stderr
+    (package / "CHANGELOG.md").write_text(
+        changelog.replace("## [Unreleased]\n", "## [Unreleased]\n\n- Faster.\n", 1)
+    )
+    _git(package, "commit", "-qam", "Note a change")
     # The next release bumps every place the version lives, download link included.
     bumped = run_installed(package, "invoke", "release", "--bump", "minor", "--yes")
     assert bumped.returncode == 0, bumped.stderr

@@ -181,7 +181,7 @@ def test_a_patch_bump_of_a_pre_release_is_refused_naming_its_final(current: str,
         next_version(current, "patch")
 
     assert caught.value.message == f"--bump patch on the pre-release {current} would skip {final}"
-    assert caught.value.hint == f"release it with --new-version {final}"
+    assert caught.value.hint == "use --bump final to release it"
 
 
 @pytest.mark.parametrize(
@@ -193,7 +193,7 @@ def test_no_bump_of_a_pre_release_skips_its_final(current: str, part: str, final
         next_version(current, part)
 
     assert caught.value.message == f"--bump {part} on the pre-release {current} would skip {final}"
-    assert caught.value.hint == f"release it with --new-version {final}"
+    assert caught.value.hint == "use --bump final to release it"
 
 
 def test_a_bump_keeps_the_epoch() -> None:
@@ -205,7 +205,7 @@ def test_next_version_refuses_an_unknown_part() -> None:
         next_version("1.4.2", "micro")
 
     assert caught.value.message == "unknown bump 'micro'"
-    assert caught.value.hint == "use one of major, minor, patch"
+    assert caught.value.hint == "use one of major, minor, patch, pre, final"
 
 
 def test_next_version_refuses_an_invalid_current_version() -> None:
@@ -343,3 +343,39 @@ def test_write_version_without_bumpversion_config_leaves_a_table_pin_alone(tmp_p
 
     assert changed == (pyproject,)
     assert pyproject.read_text("utf-8") == PYPROJECT_WITH_TABLE_PIN.format(version="1.4.3")
+
+
+@pytest.mark.parametrize(
+    ("current", "part", "pre", "expected"),
+    [
+        ("1.4.2", "minor", None, "1.5.0"),
+        ("1.4.2", "minor", "rc", "1.5.0rc1"),
+        ("1.5.0rc1", "pre", None, "1.5.0rc2"),
+        ("1.5.0rc2", "final", None, "1.5.0"),
+        ("1.5.0a2", "pre", "b", "1.5.0b1"),
+        ("1.5.0b1", "pre", "rc", "1.5.0rc1"),
+        ("1.4.2", "major", "a", "2.0.0a1"),
+        ("1.4.2", "patch", "b", "1.4.3b1"),
+        ("1.5.0.dev3", "final", None, "1.5.0"),
+        ("1.5.0.dev3", "pre", "rc", "1.5.0rc1"),
+        ("1!2.0.0rc1", "final", None, "1!2.0.0"),
+    ],
+)
+def test_pep440_bumps(current: str, part: str, pre: str | None, expected: str) -> None:
+    assert next_version(current, part, pre) == expected
+
+
+@pytest.mark.parametrize(
+    ("current", "part", "pre", "message"),
+    [
+        ("1.5.0rc2", "patch", None, "--bump patch on the pre-release 1.5.0rc2 would skip 1.5.0"),
+        ("1.4.2", "pre", None, "1.4.2 is not a pre-release"),
+        ("1.4.2", "final", None, "1.4.2 is already a final release"),
+        ("1.5.0rc1", "pre", "a", "--pre a would go back from 1.5.0rc1"),
+        ("1.4.2", "minor", "dev", "unknown pre-release kind 'dev'"),
+    ],
+)
+def test_pep440_bumps_refused(current: str, part: str, pre: str | None, message: str) -> None:
+    with pytest.raises(VersionError) as caught:
+        next_version(current, part, pre)
+    assert caught.value.message == message

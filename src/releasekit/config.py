@@ -30,6 +30,7 @@ class Config:
     verify: bool = True
     timeout: float = 60.0
     simple_index: dict[str, str] = field(default_factory=dict)
+    changelog: str = "CHANGELOG.md"  # empty: no changelog handling
 
     def tag_for(self, version: str) -> str:
         return self.tag_format.format(version=version)
@@ -46,6 +47,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "verify": bool,
     "timeout": (int, float),
     "simple_index": dict,
+    "changelog": str,
 }
 KEYS = tuple(f.name.replace("_", "-") for f in fields(Config))
 

@@ -7,6 +7,7 @@ running the same command again finishes the job, which the planner then detects.
 
 from __future__ import annotations
 
+import datetime
 import shutil
 import tempfile
 import time
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import dists, indexes, journal, publish, redact, vcs, verify, version
+from . import changelog, dists, indexes, journal, publish, redact, vcs, verify, version
 from .config import Config
 from .dists import Artifact
 from .errors import Interrupted, PackageIndexError, ReleaseError
@@ -38,6 +39,7 @@ class Summary:
     pushed: bool = False
     remote: str = ""
     complete: bool = False
+    release_notes: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +52,7 @@ class Summary:
             "pushed": self.pushed,
             "remote": self.remote,
             "complete": self.complete,
+            "release_notes": self.release_notes,
         }
 
 
@@ -67,7 +70,9 @@ class _Run:
         self.built_dir: Path | None = None
         self.published = bool(plan.test_files or plan.live_files)
         self.artifacts: list[Artifact] = list(plan.artifacts)
-        self.summary = Summary(plan.name, plan.version, plan.tag, remote=plan.remote)
+        self.summary = Summary(
+            plan.name, plan.version, plan.tag, remote=plan.remote, release_notes=plan.release_notes
+        )
 
     @contextmanager
     def step(self, name: str, detail: str = "") -> Iterator[list[str]]:
@@ -90,17 +95,24 @@ class _Run:
     # -- local steps (undone on failure before any upload) ------------------------------------
 
     def bump(self) -> None:
+        """The release commit: the new version in the files and the changelog rolled forward."""
         with self.step("bump") as detail:
             if not self.plan.will("bump"):
                 return
-            source = version.read_version(self.plan.project)
-            changed = version.write_version(self.plan.project, source, self.plan.version)
-            self.bumped = True
+            changed: list[Path] = []
+            self.bumped = True  # from here on, a rollback resets to the original HEAD
+            if self.plan.bump:
+                source = version.read_version(self.plan.project)
+                changed += version.write_version(self.plan.project, source, self.plan.version)
+            if self.plan.roll_changelog and self.plan.changelog is not None:
+                today = datetime.date.today().isoformat()
+                changelog.roll(self.plan.changelog, self.plan.version, today, self.config.tag_format)
+                changed.append(self.plan.changelog)
             message = self.config.commit_message.format(version=self.plan.version)
             commit = vcs.commit_files(self.repo, list(changed), message)
             self.journal.record(self.plan.version, "bump_commit", commit)
             self.journal.record(self.plan.version, "bump_parent", self.orig_head)
-            detail.append(f"{self.plan.current_version} -> {self.plan.version}, committed")
+            detail.append(next(s.why for s in self.plan.steps if s.name == "bump") + ", committed")
 
     def tag(self) -> None:
         with self.step("tag") as detail:

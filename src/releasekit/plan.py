@@ -14,7 +14,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from . import dists, indexes, journal, vcs, version
+from . import changelog, dists, indexes, journal, vcs, version
 from .config import Config, read_pyproject
 from .dists import Artifact
 from .errors import Aborted, CredentialsError, GitError, PackageIndexError, VersionError
@@ -27,9 +27,11 @@ class Options:
 
     test_only: bool = False
     bump: str | None = None
+    pre: str | None = None
     new_version: str | None = None
     dry_run: bool = False
     yes: bool = False
+    allow_empty_changelog: bool = False
     can_confirm: bool = False  # a terminal is there to type a confirmation
     repository: str | None = None
     test_repository: str | None = None
@@ -64,6 +66,9 @@ class Plan:
     notes: tuple[str, ...] = field(default=())
     warnings: tuple[str, ...] = field(default=())
     new_on: tuple[str, ...] = field(default=())  # labels of indexes that hold nothing of this project
+    changelog: Path | None = None
+    release_notes: str = ""
+    roll_changelog: bool = False  # the release commit turns Unreleased into this version
 
     def will(self, step: str) -> bool:
         return any(s.name == step and s.run for s in self.steps)
@@ -205,7 +210,7 @@ def make_plan(project: Path, config: Config, options: Options) -> Plan:
                 "versions only move forward: choose a greater --new-version",
             )
     elif options.bump:
-        proposed = version.next_version(current, options.bump)
+        proposed = version.next_version(current, options.bump, options.pre)
         if in_progress and not _is_released(remote_state, current_tag, head):
             notes.append(f"resuming {current}: its bump and tag were made by an earlier run (not {proposed})")
         else:
@@ -287,13 +292,14 @@ def make_plan(project: Path, config: Config, options: Options) -> Plan:
     else:
         live_missing = ["(all)"]
     pushed = _is_released(remote_state, tag, head) and remote_state.heads.get(branch) == head
+    changelog_path, release_notes, roll = _release_notes(project, config, options, target, tag_at_head, notes)
     if live_files and not live_missing and pushed:
         raise VersionError(
             f"{target} is already released ({live.label}, tag {tag} on {config.remote})", "bump"
         )
 
     steps = (
-        Step("bump", bump, f"{current} -> {target}" if bump else "version stays " + current),
+        Step("bump", bump or roll, _commit_detail(current, target, bump, roll, changelog_path)),
         Step("tag", not tag_at_head, f"{tag} at HEAD" if tag_at_head else f"create annotated {tag}"),
         Step("build", not artifacts and not test_files, "sdist, then wheel from the sdist"),
         Step("check", True, "twine check --strict; names and metadata agree"),
@@ -306,9 +312,38 @@ def make_plan(project: Path, config: Config, options: Options) -> Plan:
     plan = Plan(
         project, name, current, target, tag, branch, config.remote, head, bump, not tag_at_head,
         test, live, options.test_only, tuple(artifacts), test_files, live_files, steps,
-        tuple(notes), tuple(warnings), new_on,
+        tuple(notes), tuple(warnings), new_on, changelog_path, release_notes, roll,
     )  # fmt: skip
     return plan
+
+
+def _commit_detail(current: str, target: str, bump: bool, roll: bool, changelog: Path | None) -> str:
+    parts = [f"{current} -> {target}" if bump else f"version stays {current}"]
+    if roll and changelog is not None:
+        parts.append(f"{changelog.name}: Unreleased becomes {target}")
+    return ", ".join(parts)
+
+
+def _release_notes(
+    project: Path, config: Config, options: Options, target: str, tag_at_head: bool, notes: list[str]
+) -> tuple[Path | None, str, bool]:
+    """The changelog's notes for this version; refuse a live release that has none."""
+    path = project / config.changelog if config.changelog else None
+    if path is None or not path.is_file():
+        if config.changelog:
+            notes.append(f"no {config.changelog}: release notes skipped")
+        return None, "", False
+    found = changelog.notes_for(path, target)
+    roll = found.needs_roll and not tag_at_head
+    if not found.text:
+        message = f"{path.name} has no notes for {target} (its Unreleased section is empty)"
+        if options.test_only or options.allow_empty_changelog:
+            notes.append(f"warning: {message}")
+        else:
+            raise changelog.ChangelogError(
+                message, "write what changed under '## [Unreleased]', or pass --allow-empty-changelog"
+            )
+    return path, found.text, roll
 
 
 def _stand_in(files: dict[str, IndexFile]) -> list[Artifact]:

@@ -78,7 +78,14 @@ def _print_plan(reporter: ConsoleReporter, plan: Plan) -> None:
         creds = f"credentials from {repo.credential_source}" if repo.has_credentials else "no credentials"
         reporter.note(f"  {role} index: {repo.label} {repo.upload_url} ({creds}); holds {held}")
     for note in plan.notes:
-        reporter.note(f"  note: {note}")
+        if note.startswith("warning: "):
+            reporter.warn(note.removeprefix("warning: "))
+        else:
+            reporter.note(f"  note: {note}")
+    if plan.release_notes:
+        reporter.note(f"  release notes for {plan.version}:")
+        for line in plan.release_notes.splitlines():
+            reporter.note(f"    {line}")
     for warning in plan.warnings:
         reporter.warn(warning)
 
@@ -96,12 +103,14 @@ def _confirm(plan: Plan) -> bool:
     help={
         "test": "Stop after the test index: build, check, upload to it, install it back. Nothing is pushed.",
         "yes": "Do the live release without asking (needed when there is no terminal).",
-        "bump": "Bump the version first: major, minor or patch (1.4.2 -> 2.0.0, 1.5.0, 1.4.3).",
+        "bump": "Bump the version first: major, minor, patch (1.4.2 -> 2.0.0, 1.5.0, 1.4.3), pre or final.",
+        "pre": "With --bump: a pre-release kind, a, b or rc (--bump minor --pre rc: 1.4.2 -> 1.5.0rc1).",
         "new-version": "Release this exact PEP 440 version (e.g. 2.0.0rc1); it is written into the files.",
         "dry-run": "Print the plan and the preflight result; change nothing.",
         "repository": "Live repository: a ~/.pypirc section name or an upload URL (default: pypi).",
         "test-repository": "Test repository: a ~/.pypirc section name or an upload URL (default: testpypi).",
         "json": "Print the final summary as JSON on stdout.",
+        "allow-empty-changelog": "Release live even though the changelog has no notes for this version.",
         "abort": "Undo a release that has not published anything: its tag, its bump commit, its artifacts.",
         "debug": "Show the traceback of an error.",
     }
@@ -112,11 +121,13 @@ def release(
     test: bool = False,
     yes: bool = False,
     bump: str | None = None,
+    pre: str | None = None,
     new_version: str | None = None,
     dry_run: bool = False,
     repository: str | None = None,
     test_repository: str | None = None,
     json_: bool = False,
+    allow_empty_changelog: bool = False,
     abort: bool = False,
     debug: bool = False,
 ) -> None:
@@ -128,6 +139,8 @@ def release(
 
     if bump and new_version:
         raise ReleaseError("--bump and --new-version cannot be combined", "choose one")
+    if pre and not bump:
+        raise ReleaseError("--pre goes with --bump", "e.g. --bump minor --pre rc, or --bump pre --pre b")
     project = Path.cwd()
     reporter = ConsoleReporter()
     config = load_config(project, _overrides(c))
@@ -142,9 +155,11 @@ def release(
     options = Options(
         test_only=test,
         bump=bump,
+        pre=pre,
         new_version=new_version,
         dry_run=dry_run,
         yes=yes,
+        allow_empty_changelog=allow_empty_changelog,
         can_confirm=sys.stdin.isatty(),
         repository=repository,
         test_repository=test_repository,

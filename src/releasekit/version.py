@@ -24,7 +24,8 @@ from packaging.version import InvalidVersion, Version
 from .config import read_pyproject
 from .errors import VersionError
 
-BUMP_PARTS = ("major", "minor", "patch")
+BUMP_PARTS = ("major", "minor", "patch", "pre", "final")
+PRE_LABELS = ("a", "b", "rc")
 
 
 @dataclass(frozen=True)
@@ -104,30 +105,59 @@ def read_version(project: Path) -> VersionSource:
     )
 
 
-def next_version(current: str, part: str) -> str:
-    """The next release for a major/minor/patch bump of `current` (its epoch kept).
+def next_version(current: str, part: str, pre: str | None = None) -> str:
+    """The version a --bump gives, computed with PEP 440 semantics.
 
-    A bump of a pre-release that would skip its own final (2.0.0rc1 --bump major or patch,
-    1.5.0rc2 --bump minor) is refused: the next release is the final itself, and the hint names
-    the --new-version that releases it.
+    major/minor/patch bump the release number (with `pre`, the first pre-release of it:
+    1.4.2 minor + rc -> 1.5.0rc1); `pre` moves a pre-release on (rc1 -> rc2, or a1 -> b1 with
+    pre="b"); `final` drops the pre-release or dev part (1.5.0rc2 -> 1.5.0). A bump that would
+    skip a pre-release's own final (patch on 1.5.0rc2) is refused with the command that is meant.
     """
     if part not in BUMP_PARTS:
         raise VersionError(f"unknown bump '{part}'", f"use one of {', '.join(BUMP_PARTS)}")
+    if pre is not None and pre not in PRE_LABELS:
+        raise VersionError(f"unknown pre-release kind '{pre}'", f"use one of {', '.join(PRE_LABELS)}")
     version = parse_version(current, what="current version")
     major, minor, patch = [*version.release, 0, 0][:3]
     epoch = f"{version.epoch}!" if version.epoch else ""
-    if version.is_prerelease:
+    unfinished = version.is_prerelease or version.is_devrelease
+    if part == "final":
+        if not unfinished:
+            raise VersionError(f"{current} is already a final release", "use --bump patch, minor or major")
+        return f"{epoch}{version.base_version.removeprefix(epoch)}"
+    if part == "pre":
+        return _next_pre(version, epoch, pre)
+    if unfinished:
         final_is = "major" if (minor, patch) == (0, 0) else "minor" if patch == 0 else "patch"
         if BUMP_PARTS.index(part) >= BUMP_PARTS.index(final_is):
             raise VersionError(
                 f"--bump {part} on the pre-release {current} would skip {version.base_version}",
-                f"release it with --new-version {version.base_version}",
+                "use --bump final to release it",
             )
-    if part == "major":
-        return f"{epoch}{major + 1}.0.0"
-    if part == "minor":
-        return f"{epoch}{major}.{minor + 1}.0"
-    return f"{epoch}{major}.{minor}.{patch + 1}"
+    release = {
+        "major": f"{major + 1}.0.0",
+        "minor": f"{major}.{minor + 1}.0",
+        "patch": f"{major}.{minor}.{patch + 1}",
+    }[part]
+    return f"{epoch}{release}{pre + '1' if pre else ''}"
+
+
+def _next_pre(version: Version, epoch: str, label: str | None) -> str:
+    base = version.base_version.removeprefix(epoch)
+    if version.pre is None:
+        if version.is_devrelease and label:
+            return f"{epoch}{base}{label}1"
+        raise VersionError(
+            f"{version} is not a pre-release",
+            "start one with e.g. --bump minor --pre rc, or use --new-version",
+        )
+    current_label, number = version.pre
+    label = label or current_label
+    if PRE_LABELS.index(label) < PRE_LABELS.index(current_label):
+        raise VersionError(
+            f"--pre {label} would go back from {version}", f"use --pre {current_label} or later"
+        )
+    return f"{epoch}{base}{label}{number + 1 if label == current_label else 1}"
 
 
 def normalise(text: str) -> str:
