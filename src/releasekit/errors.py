@@ -70,3 +70,7 @@ class ScaffoldError(ReleaseError):
 
 class LockedError(ReleaseError):
     """Another release of the same repository is running on this machine."""
+
+
+class BurntError(UploadError):
+    """An index holds other bytes under one of our file names: this version cannot be published there."""

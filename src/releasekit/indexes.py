@@ -232,6 +232,11 @@ def list_files(repo: Repository, project: str, timeout: float) -> dict[str, Inde
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             return {}
+        if exc.code >= 500:
+            raise PackageIndexError(
+                f"{repo.label} index is unavailable ({exc.code}) at {redact.scrub(repo.simple_url)}",
+                "re-run the same command when it is back",
+            ) from exc
         raise PackageIndexError(
             f"{repo.label} index answered {exc.code} for {redact.scrub(url)}",
             "check the repository URL, or set simple-index for it in [tool.releasekit]",

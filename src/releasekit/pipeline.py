@@ -20,7 +20,7 @@ from typing import Any
 from . import changelog, dists, indexes, journal, publish, redact, vcs, verify, version
 from .config import Config
 from .dists import Artifact
-from .errors import Interrupted, PackageIndexError, ReleaseError
+from .errors import BurntError, Interrupted, PackageIndexError, ReleaseError
 from .indexes import Repository
 from .plan import Options, Plan
 from .report import Reporter
@@ -281,6 +281,16 @@ def _explain(run: _Run, exc: BaseException) -> ReleaseError:
         undone = run.rollback()
         hint = "nothing was published" + (f"; rolled back {', '.join(undone)}" if undone else "")
         return type(base)(base.message, f"{base.hint}; {hint}" if base.hint else hint)
-    done = [f"{d['index']}: {len(d['files'])} file(s)" for d in run.summary.destinations if d["files"]]
-    state = f"done so far: {', '.join(done) or 'uploads started'}; re-run the same command to finish"
+    done = [
+        f"{d['index']}: {sum(1 for o in d['files'].values() if o in ('uploaded', 'present'))} file(s)"
+        for d in run.summary.destinations
+        if d["files"]
+    ]
+    so_far = f"done so far: {', '.join(done)}" if done else "no file is confirmed on an index yet"
+    if isinstance(base, BurntError):
+        state = f"{so_far}; nothing else was published"
+    elif "re-run" in (base.hint or ""):
+        state = so_far
+    else:
+        state = f"{so_far}; re-run the same command to finish"
     return type(base)(base.message, f"{base.hint}; {state}" if base.hint else state)

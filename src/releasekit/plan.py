@@ -17,7 +17,7 @@ from packaging.version import Version
 from . import changelog, dists, indexes, journal, vcs, version
 from .config import Config, read_pyproject
 from .dists import Artifact
-from .errors import Aborted, CredentialsError, GitError, PackageIndexError, VersionError
+from .errors import Aborted, BurntError, CredentialsError, GitError, PackageIndexError, VersionError
 from .indexes import IndexFile, Repository
 
 
@@ -155,12 +155,12 @@ def _compare(artifacts: list[Artifact], files: dict[str, IndexFile], label: str,
     ours = {a.filename: a.sha256 for a in artifacts}
     for filename, entry in files.items():
         if filename not in ours:
-            raise PackageIndexError(
+            raise BurntError(
                 f"{label} holds {filename} for {ver}, which this release did not build",
                 "the version is taken there: bump the version (--bump patch)",
             )
         if entry.sha256 != ours[filename]:
-            raise PackageIndexError(
+            raise BurntError(
                 f"{label} holds {filename} with other bytes than the artifacts at hand",
                 "refusing to publish unverified bytes: bump the version (--bump patch)",
             )

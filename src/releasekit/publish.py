@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from . import indexes, redact
 from .dists import Artifact
-from .errors import BuildError, CredentialsError, UploadError
+from .errors import BuildError, BurntError, CredentialsError, PackageIndexError, UploadError
 from .indexes import Repository
 
 
@@ -69,8 +69,8 @@ def _same_bytes(repo: Repository, art: Artifact, timeout: float) -> bool | None:
     return listed.sha256 == art.sha256
 
 
-def _burnt(repo: Repository, art: Artifact) -> UploadError:
-    return UploadError(
+def _burnt(repo: Repository, art: Artifact) -> BurntError:
+    return BurntError(
         f"{repo.label} already holds {art.filename} with different bytes (sha256 differs)",
         "on a private index delete that file; on PyPI the version is burnt: bump the version",
     )
@@ -126,11 +126,21 @@ def upload(
                 f"check the token for {repo.label} in ~/.pypirc or TWINE_PASSWORD, then re-run",
             )
         # Whatever happened, the index may hold the file now: ask it before deciding.
-        present = _same_bytes(repo, art, timeout)
+        try:
+            present = _same_bytes(repo, art, timeout)
+        except PackageIndexError:
+            present = None  # the index is briefly unreadable too: unknown, so back off and retry
+            last += "; the index could not be read"
         if present:
             return UploadResult(art.filename, "uploaded", time.monotonic() - start)
         if present is False:
             raise _burnt(repo, art)
+        if status in (400, 409) and "exist" in reason.lower():
+            raise BurntError(
+                f"{repo.label} says {art.filename} already exists, but does not list it",
+                "if it appears there shortly, re-run; otherwise the file name was used before "
+                "(PyPI never reuses a deleted file's name): bump the version",
+            )
         if 400 <= status < 500:
             raise UploadError(
                 f"{repo.label} refused {art.filename}: {redact.scrub(last)}",
