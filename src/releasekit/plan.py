@@ -85,7 +85,7 @@ def project_name(project: Path) -> str:
     return canonicalize_name(name)
 
 
-def _tag_versions(tags: dict[str, str], tag_format: str) -> dict[str, str]:
+def tag_versions(tags: dict[str, str], tag_format: str) -> dict[str, str]:
     """Tag name -> canonical version, for tags that match the tag format."""
     prefix, _, suffix = tag_format.partition("{version}")
     pattern = re.compile(re.escape(prefix) + r"(.+)" + re.escape(suffix) + r"\Z")
@@ -100,7 +100,7 @@ def _tag_versions(tags: dict[str, str], tag_format: str) -> dict[str, str]:
     return out
 
 
-def _files_for(files: dict[str, IndexFile], name: str, ver: str) -> dict[str, IndexFile]:
+def files_for(files: dict[str, IndexFile], name: str, ver: str) -> dict[str, IndexFile]:
     out = {}
     for filename, entry in files.items():
         parsed = dists.parse_filename(filename)
@@ -234,12 +234,12 @@ def make_plan(project: Path, config: Config, options: Options) -> Plan:
     for label in new_on:
         if label == test.label or not options.test_only:
             notes.append(f"first release of {name} on {label}: the first upload creates the project there")
-    test_files = _files_for(test_all, name, target)
-    live_files = _files_for(live_all, name, target)
+    test_files = files_for(test_all, name, target)
+    live_files = files_for(live_all, name, target)
 
     # Versions must move forward past every release we can see (tags, live index).
     all_tags = {**local_tags, **remote_state.tags}
-    released = set(_tag_versions(all_tags, config.tag_format).values()) | _index_versions(live_all)
+    released = set(tag_versions(all_tags, config.tag_format).values()) | _index_versions(live_all)
     released.discard(target)
     newer = [v for v in released if Version(v) >= Version(target)]
     if newer:

@@ -336,7 +336,75 @@ def pypirc(
     reporter.step("pypirc", "done", f"[{change.section}] {change.url}: token stored in {where}")
 
 
+@task(
+    help={
+        "json": "Print the whole state as JSON (for scripts).",
+        "offline": "Do not contact the remote or the indexes; say what is therefore unknown.",
+        "debug": "Show the traceback of an error.",
+    }
+)
+@_funnel
+def status(c: Context, json_: bool = False, offline: bool = False, debug: bool = False) -> None:
+    """Where the release stands: version, tags, tree, remote, both indexes, what comes next."""
+    from .config import load_config
+    from .status import gather
+
+    project = Path.cwd()
+    report = gather(project, load_config(project, _overrides(c)), offline=offline)
+    program = Path(sys.argv[0]).name if Path(sys.argv[0]).name in ("invoke", "inv") else "releasekit"
+    if report["in_progress"]:
+        report["in_progress"]["finish_with"] = f"{program} {report['in_progress']['finish_with']}"
+    if json_:
+        print(redact.scrub(json.dumps(report, indent=2)))
+        return
+    for line in _status_lines(report):
+        print(redact.scrub(line))
+
+
+def _status_lines(report: dict[str, Any]) -> list[str]:
+    last = report["last_release"]
+    remote = report["remote"]
+    lines = [f"{report['name']} {report['version']} on {report['branch'] or 'a detached HEAD'}"]
+    if last["tag"]:
+        lines.append(f"  last release: {last['tag']}, {last['commits_since']} commit(s) since")
+    else:
+        lines.append("  last release: none tagged yet")
+    tree = (
+        "clean"
+        if report["clean"]
+        else f"not clean ({', '.join((report['changed'] + report['untracked'])[:3])})"
+    )
+    lines.append(f"  work tree: {tree}")
+    if remote["reachable"]:
+        lines.append(f"  remote {remote['name']}: {remote['ahead']} ahead, {remote['behind']} behind")
+    for role, info in report["indexes"].items():
+        if not info["reachable"]:
+            continue
+        held = "holds it" if info["has_current"] else "does not hold it"
+        detail = ""
+        if info["has_current"]:
+            detail = ", complete" if info["complete"] else ", incomplete"
+            if info["identical"] is not None:
+                detail += (
+                    ", identical to the local artifacts" if info["identical"] else ", OTHER BYTES than local"
+                )
+        latest = info["latest"] or "none"
+        lines.append(f"  {role} index {info['index']}: latest {latest}; {report['version']} {held}{detail}")
+    if report["in_progress"]:
+        progress = report["in_progress"]
+        done = ", ".join(progress["done"]) or "tagged locally"
+        lines.append(
+            f"  unfinished release of {progress['version']} ({done}); finish it: {progress['finish_with']}"
+        )
+    if report["release_notes"] is not None:
+        lines.append(f"  release notes: {'written' if report['release_notes'] else 'EMPTY (Unreleased)'}")
+    lines.append("  next: " + "; ".join(f"{k} -> {v}" for k, v in report["next"].items()))
+    lines.extend(f"  unknown: {fact}" for fact in report["unknown"])
+    return lines
+
+
 ns = Collection("releasekit")
 ns.add_task(release)
 ns.add_task(scaffold)
 ns.add_task(pypirc)
+ns.add_task(status)

@@ -221,3 +221,11 @@ def config_value(key: str) -> str | None:
     except GitCommandError:
         return None
     return value.strip() or None
+
+
+def count_commits(repo: git.Repo, revision_range: str) -> int | None:
+    """How many commits `a..b` holds; None when a side is not known locally."""
+    try:
+        return int(repo.git.rev_list("--count", revision_range))
+    except (GitCommandError, ValueError):
+        return None
