@@ -36,7 +36,10 @@ def test_status_follows_a_release(make_project, index_pair, isolated_env, capsys
     }
     text = run_cli(project.path, capsys, "status")
     assert "unfinished release of 1.4.2 (on testpypi); finish it: releasekit release --yes" in text.out
-    assert "identical to the local artifacts" in text.out
+    assert (
+        "test index testpypi: latest 1.4.2; has 1.4.2, complete, identical to the local artifacts" in text.out
+    )
+    assert "live index pypi: latest none; does not have 1.4.2" in text.out
 
     assert run_cli(project.path, capsys, "release", "--yes").code == 0
     (project.path / "NOTES").write_text("x\n")

@@ -380,7 +380,7 @@ def _status_lines(report: dict[str, Any]) -> list[str]:
     for role, info in report["indexes"].items():
         if not info["reachable"]:
             continue
-        held = "holds it" if info["has_current"] else "does not hold it"
+        held = f"has {report['version']}" if info["has_current"] else f"does not have {report['version']}"
         detail = ""
         if info["has_current"]:
             detail = ", complete" if info["complete"] else ", incomplete"
@@ -389,7 +389,7 @@ def _status_lines(report: dict[str, Any]) -> list[str]:
                     ", identical to the local artifacts" if info["identical"] else ", OTHER BYTES than local"
                 )
         latest = info["latest"] or "none"
-        lines.append(f"  {role} index {info['index']}: latest {latest}; {report['version']} {held}{detail}")
+        lines.append(f"  {role} index {info['index']}: latest {latest}; {held}{detail}")
     if report["in_progress"]:
         progress = report["in_progress"]
         done = ", ".join(progress["done"]) or "tagged locally"
