@@ -60,8 +60,18 @@ def _git(cwd: Path, *args: str) -> str:
     return result.stdout.strip()
 
 
+# Read before any test redirects HOME.
+_UV_CACHE = os.environ.get("UV_CACHE_DIR", str(Path.home() / ".cache" / "uv"))
+
+
+@pytest.fixture(scope="session")
+def build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache of build environments for the session: every release after the first reuses it."""
+    return tmp_path_factory.mktemp("releasekit-cache")
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_cache: Path) -> Path:
     """A private HOME with a known git identity and no credentials from the outside world."""
     home = tmp_path / "home"
     home.mkdir()
@@ -78,6 +88,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("RELEASEKIT_CACHE_DIR", str(build_cache))
+    # The user's uv cache (build requirements only; verification never reads it for the package).
+    monkeypatch.setenv("UV_CACHE_DIR", _UV_CACHE)
     return home
 
 

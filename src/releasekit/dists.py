@@ -166,20 +166,18 @@ def build_dists(project: Path, outdir: Path, warn: Callable[[str], None] | None 
     stderr; a failure is one line naming its cause.
     """
     import build
-    import build.env
+
+    from . import buildenv
 
     outdir.mkdir(parents=True)
     runner = _Runner()
     before = _droppings(project)
     caught: list[warnings.WarningMessage] = []
     try:
-        with (
-            warnings.catch_warnings(record=True) as caught,
-            build.env.DefaultIsolatedEnv(installer="uv") as env,
-        ):
+        with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            env = buildenv.env_for(build.ProjectBuilder(project).build_system_requires)
             builder = build.ProjectBuilder.from_isolated_env(env, project, runner=runner)
-            env.install(builder.build_system_requires)
             env.install(builder.get_requires_for_build("sdist"))
             sdist = Path(builder.build("sdist", outdir))
             with tempfile.TemporaryDirectory(prefix="releasekit-sdist-") as tmp:

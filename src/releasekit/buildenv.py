@@ -1,0 +1,96 @@
+"""Isolated build environments that are made once and reused: isolation without its cost.
+
+An environment is keyed by the interpreter and the exact build requirements, so a change to
+[build-system] requires gets a new one; it is also rebuilt after a week, so unpinned requirements
+(setuptools>=77) pick up new releases. It satisfies `build`'s IsolatedEnv protocol and is created
+by uv in a temporary directory and renamed into place, so a half-made environment is never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Collection
+from pathlib import Path
+
+from . import redact
+from .errors import BuildError
+
+MAX_AGE = 7 * 24 * 3600
+_READY = "releasekit-ready.json"
+
+
+def cache_root() -> Path:
+    """RELEASEKIT_CACHE_DIR, else $XDG_CACHE_HOME/releasekit, else ~/.cache/releasekit."""
+    explicit = os.environ.get("RELEASEKIT_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "releasekit"
+
+
+class CachedEnv:
+    """A persistent virtual environment that `build.ProjectBuilder.from_isolated_env` accepts."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.bin = path / ("Scripts" if os.name == "nt" else "bin")
+
+    @property
+    def python_executable(self) -> str:
+        return str(self.bin / ("python.exe" if os.name == "nt" else "python"))
+
+    def make_extra_environ(self) -> dict[str, str]:
+        return {
+            "PATH": os.pathsep.join([str(self.bin), os.environ.get("PATH", "")]),
+            "VIRTUAL_ENV": str(self.path),
+        }
+
+    def install(self, requirements: Collection[str]) -> None:
+        """Install what is missing (uv makes a satisfied install a no-op)."""
+        if requirements:
+            _uv("pip", "install", "--quiet", "--python", self.python_executable, *sorted(requirements))
+
+
+def _uv(*args: str) -> None:
+    from uv import find_uv_bin
+
+    proc = subprocess.run([find_uv_bin(), *args], capture_output=True, text=True, check=False)
+    if proc.returncode:
+        lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip()]
+        raise BuildError(
+            f"cannot prepare the build environment: {redact.scrub(' | '.join(lines[-3:]))[:400]}"
+        )
+
+
+def env_for(requires: Collection[str]) -> CachedEnv:
+    """The cached environment with these build requirements, made now if missing or stale."""
+    key = hashlib.sha256(json.dumps([sys.version, sys.executable, sorted(requires)]).encode()).hexdigest()[
+        :20
+    ]
+    target = cache_root() / "build-envs" / key
+    ready = target / _READY
+    if ready.exists() and time.time() - ready.stat().st_mtime < MAX_AGE:
+        return CachedEnv(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=target.parent))
+    try:
+        _uv("venv", "--quiet", "--no-config", "--no-python-downloads", "--python", sys.executable, str(fresh))
+        env = CachedEnv(fresh)
+        env.install(requires)
+        (fresh / _READY).write_text(json.dumps({"requires": sorted(requires), "python": sys.version}))
+        if target.exists():
+            shutil.rmtree(target, ignore_errors=True)  # stale: replaced whole, never patched
+        fresh.rename(target)
+    except OSError:
+        if not ready.exists():  # another release made it first: use theirs
+            raise
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+    return CachedEnv(target)
