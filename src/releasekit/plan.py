@@ -8,6 +8,7 @@ on an index mean those steps are done. Every refusal here happens with nothing c
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -175,7 +176,15 @@ def make_plan(project: Path, config: Config, options: Options) -> Plan:
     git_dir = vcs.git_dir(repo)
     branch = vcs.current_branch(repo)
     vcs.remote_url(repo, config.remote)  # a missing remote is a config error, not a git failure
-    remote_state = vcs.read_remote(repo, config.remote, config.timeout)
+    name = project_name(project)
+    test, live = _repositories(config, options)
+    # The three network reads run together; each answer is awaited where it is first needed.
+    pool = ThreadPoolExecutor(max_workers=3)
+    remote_future = pool.submit(vcs.read_remote, repo, config.remote, config.timeout)
+    test_future = pool.submit(indexes.list_files, test, name, config.timeout)
+    live_future = pool.submit(indexes.list_files, live, name, config.timeout)
+    pool.shutdown(wait=False)
+    remote_state = remote_future.result()
     release_branch = _release_branch(config, vcs.local_branches(repo), remote_state.default_branch)
     _check_tree(repo, branch, release_branch)
     assert branch is not None
@@ -187,7 +196,6 @@ def make_plan(project: Path, config: Config, options: Options) -> Plan:
             f"git pull {config.remote} {branch} first, then re-run",
         )
 
-    name = project_name(project)
     source = version.read_version(project)
     current = version.normalise(source.version)
     if current != source.version:
@@ -217,19 +225,7 @@ def make_plan(project: Path, config: Config, options: Options) -> Plan:
             target, bump = proposed, True
     tag = config.tag_for(target)
 
-    test = indexes.resolve_repository(
-        options.test_repository or config.test_repository, simple_overrides=config.simple_index
-    )
-    live = indexes.resolve_repository(
-        options.repository or config.repository, simple_overrides=config.simple_index
-    )
-    if test.upload_url == live.upload_url:
-        raise PackageIndexError(
-            f"the test and live repositories are the same ({test.upload_url})",
-            "set test-repository and repository to different indexes",
-        )
-    test_all = indexes.list_files(test, name, config.timeout)
-    live_all = indexes.list_files(live, name, config.timeout)
+    test_all, live_all = test_future.result(), live_future.result()
     new_on = tuple(r.label for r, files in ((test, test_all), (live, live_all)) if not files)
     for label in new_on:
         if label == test.label or not options.test_only:
@@ -344,6 +340,21 @@ def _release_notes(
                 message, "write what changed under '## [Unreleased]', or pass --allow-empty-changelog"
             )
     return path, found.text, roll
+
+
+def _repositories(config: Config, options: Options) -> tuple[Repository, Repository]:
+    test = indexes.resolve_repository(
+        options.test_repository or config.test_repository, simple_overrides=config.simple_index
+    )
+    live = indexes.resolve_repository(
+        options.repository or config.repository, simple_overrides=config.simple_index
+    )
+    if test.upload_url == live.upload_url:
+        raise PackageIndexError(
+            f"the test and live repositories are the same ({test.upload_url})",
+            "set test-repository and repository to different indexes",
+        )
+    return test, live
 
 
 def _stand_in(files: dict[str, IndexFile]) -> list[Artifact]:

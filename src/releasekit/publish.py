@@ -84,14 +84,19 @@ def upload(
     attempts: int = 4,
     sleep: Callable[[float], None] = time.sleep,
     new_project: bool = False,
+    check_first: bool = True,
 ) -> UploadResult:
-    """Upload one file and make sure the index holds exactly these bytes."""
+    """Upload one file; every doubtful outcome is settled by what the index lists.
+
+    `check_first=False` skips the look-up before the first attempt, for callers that have just
+    read the index; `confirm` afterwards proves the bytes landed.
+    """
     import requests
     from twine.package import PackageFile
     from twine.repository import Repository as TwineRepository
 
     start = time.monotonic()
-    present = _same_bytes(repo, art, timeout)
+    present = _same_bytes(repo, art, timeout) if check_first else None
     if present:
         return UploadResult(art.filename, "present", time.monotonic() - start)
     if present is False:
@@ -152,6 +157,20 @@ def upload(
         f"uploading {art.filename} to {repo.label} failed after {attempts} attempts ({redact.scrub(last)})",
         "nothing is lost: re-run the same command when the index is back",
     )
+
+
+def confirm(repo: Repository, artifacts: Sequence[Artifact], timeout: float) -> None:
+    """The index lists every artifact with the same sha256: the upload really landed, unaltered."""
+    listed = indexes.list_files(repo, artifacts[0].name, timeout)
+    for art in artifacts:
+        entry = listed.get(art.filename)
+        if entry is None:
+            raise UploadError(
+                f"{repo.label} accepted {art.filename} but does not list it",
+                "the index may be slow to update: re-run the same command in a minute",
+            )
+        if entry.sha256 != art.sha256:
+            raise _burnt(repo, art)
 
 
 def _apply_timeout(session: object, timeout: float) -> None:
