@@ -1,7 +1,7 @@
 """How the library tells the world what it is doing, without printing.
 
-The pipeline reports through a Reporter; the task layer supplies one that writes to a terminal,
-tests supply one that records. Every text passes through `redact.scrub` on the way out.
+The pipeline reports through a Reporter; the task layer supplies one that writes to a
+terminal. Every text passes through `redact.scrub` on the way out.
 """
 
 from __future__ import annotations
@@ -18,19 +18,3 @@ class Reporter(Protocol):
 
     def warn(self, text: str) -> None:
         """Something the user should fix, that does not stop the release."""
-
-
-class RecordingReporter:
-    """Keeps every line; used by tests and by --json runs that print only the summary."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def step(self, name: str, outcome: str, detail: str = "", seconds: float | None = None) -> None:
-        self.lines.append(f"{outcome} {name} {detail}".rstrip())
-
-    def note(self, text: str) -> None:
-        self.lines.append(text)
-
-    def warn(self, text: str) -> None:
-        self.lines.append(f"warning: {text}")

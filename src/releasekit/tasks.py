@@ -22,12 +22,11 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from . import redact
+from . import console, redact
 from .console import ConsoleReporter
 from .errors import Aborted, Interrupted, ReleaseError
 
 if TYPE_CHECKING:
-    from .pipeline import Summary
     from .plan import Plan
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,30 +63,6 @@ def _overrides(c: Context) -> dict[str, Any]:
     """[tool.releasekit]-style keys from invoke config (files, RELEASEKIT_* / INVOKE_* env)."""
     section = c.config.get("releasekit", None)
     return dict(section) if section else {}
-
-
-def _print_plan(reporter: ConsoleReporter, plan: Plan) -> None:
-    arrow = f"{plan.current_version} -> {plan.version}" if plan.bump else plan.version
-    reporter.note(
-        f"releasekit: {plan.name} {arrow} (tag {plan.tag}, branch {plan.branch}, remote {plan.remote})"
-    )
-    for role, repo, files in (("test", plan.test, plan.test_files), ("live", plan.live, plan.live_files)):
-        if role == "live" and plan.test_only:
-            continue
-        held = ", ".join(sorted(files)) or f"nothing for {plan.version}"
-        creds = f"credentials from {repo.credential_source}" if repo.has_credentials else "no credentials"
-        reporter.note(f"  {role} index: {repo.label} {repo.upload_url} ({creds}); holds {held}")
-    for note in plan.notes:
-        if note.startswith("warning: "):
-            reporter.warn(note.removeprefix("warning: "))
-        else:
-            reporter.note(f"  note: {note}")
-    if plan.release_notes:
-        reporter.note(f"  release notes for {plan.version}:")
-        for line in plan.release_notes.splitlines():
-            reporter.note(f"    {line}")
-    for warning in plan.warnings:
-        reporter.warn(warning)
 
 
 def _confirm(plan: Plan) -> bool:
@@ -166,7 +141,7 @@ def release(
     )
     if dry_run:
         plan = make_plan(project, config, options)
-        _print_plan(reporter, plan)
+        console.print_plan(reporter, plan)
         for step in plan.steps:
             reporter.step(step.name, "would" if step.run else "skipped", step.why)
         preflight(plan, options, config)
@@ -174,26 +149,14 @@ def release(
         return
     with journal.release_lock(vcs.git_dir(vcs.open_repo(project)), " ".join(["releasekit", *sys.argv[1:]])):
         plan = make_plan(project, config, options)
-        _print_plan(reporter, plan)
+        console.print_plan(reporter, plan)
         preflight(plan, options, config)
         if plan.needs_confirmation and not yes and not _confirm(plan):
             raise Aborted("not confirmed; nothing was changed")
         summary = execute(plan, config, options, reporter)
-    _print_summary(reporter, summary)
+    console.print_summary(reporter, summary)
     if json_:
         print(redact.scrub(json.dumps(summary.as_dict(), indent=2)))
-
-
-def _print_summary(reporter: ConsoleReporter, summary: Summary) -> None:
-    state = "released" if summary.complete else "published to the test index (nothing pushed)"
-    reporter.note(f"{summary.name} {summary.version} {state}")
-    for dest in summary.destinations:
-        verified = "verified" if dest["verified"] else "not verified"
-        reporter.note(f"  {dest['index']}: {dest['simple_url']}{summary.name}/ ({verified})")
-        for filename, outcome in dest["files"].items():
-            reporter.note(f"    {filename}: {outcome}")
-    if summary.pushed:
-        reporter.note(f"  git: {summary.tag} pushed to {summary.remote}")
 
 
 def _ask(question: str, default: str | None, flag: str, interactive: bool) -> str:
@@ -357,50 +320,8 @@ def status(c: Context, json_: bool = False, offline: bool = False, debug: bool =
     if json_:
         print(redact.scrub(json.dumps(report, indent=2)))
         return
-    for line in _status_lines(report):
+    for line in console.status_lines(report):
         print(redact.scrub(line))
-
-
-def _status_lines(report: dict[str, Any]) -> list[str]:
-    last = report["last_release"]
-    remote = report["remote"]
-    lines = [f"{report['name']} {report['version']} on {report['branch'] or 'a detached HEAD'}"]
-    if last["tag"]:
-        lines.append(f"  last release: {last['tag']}, {last['commits_since']} commit(s) since")
-    else:
-        lines.append("  last release: none tagged yet")
-    tree = (
-        "clean"
-        if report["clean"]
-        else f"not clean ({', '.join((report['changed'] + report['untracked'])[:3])})"
-    )
-    lines.append(f"  work tree: {tree}")
-    if remote["reachable"]:
-        lines.append(f"  remote {remote['name']}: {remote['ahead']} ahead, {remote['behind']} behind")
-    for role, info in report["indexes"].items():
-        if not info["reachable"]:
-            continue
-        held = f"has {report['version']}" if info["has_current"] else f"does not have {report['version']}"
-        detail = ""
-        if info["has_current"]:
-            detail = ", complete" if info["complete"] else ", incomplete"
-            if info["identical"] is not None:
-                detail += (
-                    ", identical to the local artifacts" if info["identical"] else ", OTHER BYTES than local"
-                )
-        latest = info["latest"] or "none"
-        lines.append(f"  {role} index {info['index']}: latest {latest}; {held}{detail}")
-    if report["in_progress"]:
-        progress = report["in_progress"]
-        done = ", ".join(progress["done"]) or "tagged locally"
-        lines.append(
-            f"  unfinished release of {progress['version']} ({done}); finish it: {progress['finish_with']}"
-        )
-    if report["release_notes"] is not None:
-        lines.append(f"  release notes: {'written' if report['release_notes'] else 'EMPTY (Unreleased)'}")
-    lines.append("  next: " + "; ".join(f"{k} -> {v}" for k, v in report["next"].items()))
-    lines.extend(f"  unknown: {fact}" for fact in report["unknown"])
-    return lines
 
 
 ns = Collection("releasekit")

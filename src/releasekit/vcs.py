@@ -119,14 +119,6 @@ def contains(repo: git.Repo, ancestor: str, descendant: str = "HEAD") -> bool:
     return True
 
 
-def upstream_of(repo: git.Repo, branch: str) -> tuple[str, str] | None:
-    """(remote, branch) the local branch tracks, if any."""
-    tracking = repo.heads[branch].tracking_branch()
-    if tracking is None:
-        return None
-    return tracking.remote_name, tracking.remote_head
-
-
 def local_tags(repo: git.Repo) -> dict[str, str]:
     """Local tag names -> the commit each one points to."""
     tags: dict[str, str] = {}
