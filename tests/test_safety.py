@@ -38,6 +38,7 @@ def test_a_second_release_stops_at_once_naming_the_first(make_project, index_pai
     assert f"another release of this repository is running (pid {holder.pid}" in last
     assert "releasekit release --yes" in last
     assert project.git("tag") == ""
+    assert_no_secret(result.text, index_pair.test.index.password, index_pair.live.index.password)
 
 
 def test_a_stale_lock_of_a_dead_process_is_taken_over(make_project, index_pair, isolated_env, capsys):
@@ -49,6 +50,7 @@ def test_a_stale_lock_of_a_dead_process_is_taken_over(make_project, index_pair, 
     result = run_cli(project.path, capsys, "release", "--test")
     assert result.code == 0, result.err
     assert not (project.path / ".git" / "releasekit" / "lock").exists()  # released after the run
+    assert_no_secret(result.text, index_pair.test.index.password, index_pair.live.index.password)
 
 
 def test_an_ignored_file_swept_into_the_sdist_stops_the_release(
@@ -100,3 +102,4 @@ def test_a_failing_commit_hook_fails_the_bump_cleanly(make_project, index_pair, 
     assert project.git("rev-parse", "HEAD") == head
     assert project.git("status", "--porcelain") == ""
     assert "current_version = 1.4.2" in (project.path / "setup.cfg").read_text()
+    assert_no_secret(result.text, index_pair.test.index.password, index_pair.live.index.password)

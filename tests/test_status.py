@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import write_pypirc
+from conftest import assert_no_secret, write_pypirc
 from helpers import run_cli
 
 
@@ -35,6 +35,7 @@ def test_status_follows_a_release(make_project, index_pair, isolated_env, capsys
         "finish_with": "releasekit release --yes",
     }
     text = run_cli(project.path, capsys, "status")
+    assert_no_secret(text.text, index_pair.test.index.password, index_pair.live.index.password)
     assert "unfinished release of 1.4.2 (on testpypi); finish it: releasekit release --yes" in text.out
     assert (
         "test index testpypi: latest 1.4.2; has 1.4.2, complete, identical to the local artifacts" in text.out
@@ -70,3 +71,4 @@ def test_status_offline_and_with_an_index_down(make_project, fresh_index_pair, i
     assert len(down["unknown"]) == 1 and down["unknown"][0].startswith("what pypi holds (pypi index at")
     text = run_cli(project.path, capsys, "status")
     assert text.code == 0 and "next: --bump major -> 2.0.0" in text.out
+    assert_no_secret(text.text, fresh_index_pair.test.index.password, fresh_index_pair.live.index.password)
