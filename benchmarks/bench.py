@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import _bootstrap
+import _sandbox
 
 if TYPE_CHECKING:
     from releasekit.localindex import LocalIndex
@@ -66,9 +67,6 @@ ROW_LABELS = {
     "summary": "summary, exit",
     "total": "total",
 }
-GITCONFIG = (
-    "[user]\n\tname = Bench Releaser\n\temail = bench@example.invalid\n[init]\n\tdefaultBranch = main\n"
-)
 STEP_LINE = re.compile(r"^(\S) (?:(?:skipped|would) )?([a-z-]+)\b.*?(?:\((\d+(?:\.\d+)?)s\))?\s*$")
 PROBE = (
     "import importlib, importlib.metadata as md, sys\n"
@@ -438,40 +436,6 @@ class TreeSampler:
 # -- set-up -----------------------------------------------------------------------------------
 
 
-def make_env(home: Path) -> dict[str, str]:
-    """The throwaway HOME's environment; the user's uv and pip caches are kept."""
-    (home / ".gitconfig").write_text(GITCONFIG, encoding="utf-8")
-    real_home = Path.home()
-    # No stray credentials or upload targets; no extra index that a verifying install could consult.
-    dropped = ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS", "PIP_FIND_LINKS")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TWINE_", "UV_PUBLISH_")) and k not in dropped
-    }
-    env.setdefault("UV_CACHE_DIR", str(real_home / ".cache" / "uv"))
-    env.setdefault("PIP_CACHE_DIR", str(real_home / ".cache" / "pip"))
-    no_proxy = ",".join(filter(None, ["127.0.0.1,localhost", env.get("no_proxy"), env.get("NO_PROXY")]))
-    env.update(
-        HOME=str(home), GIT_CONFIG_GLOBAL=str(home / ".gitconfig"), GIT_CONFIG_NOSYSTEM="1",
-        GIT_TERMINAL_PROMPT="0", PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
-        TMPDIR=tempfile.gettempdir(), NO_PROXY=no_proxy, no_proxy=no_proxy, NO_COLOR="1",
-        PIP_DISABLE_PIP_VERSION_CHECK="1", PATH=os.pathsep.join([str(BIN), env.get("PATH", "")]),
-    )  # fmt: skip
-    env.pop("VIRTUAL_ENV", None)
-    return env
-
-
-def write_pypirc(home: Path, test: LocalIndex, live: LocalIndex) -> None:
-    """releasekit's own indexes, as a user would configure them (twine and uv get env vars)."""
-    text = "[distutils]\nindex-servers =\n    testpypi\n    pypi\n"
-    for label, index in (("testpypi", test), ("pypi", live)):
-        text += f"\n[{label}]\nrepository = {index.url}\nusername = {index.username}\n"
-        text += f"password = {index.password}\n"
-    (home / ".pypirc").touch(mode=0o600)
-    (home / ".pypirc").write_text(text, encoding="utf-8")
-
-
 def make_repo(runner: Runner, root: Path, project: Path) -> None:
     remote = root / "remotes" / f"{project.name}.git"
     remote.mkdir(parents=True)
@@ -714,8 +678,11 @@ def bench(root: Path, sizes: Sequence[str], rounds: int, warmup: int, startup_ru
 
         # Each pipeline has its own pair of indexes, so none of them sees another's files.
         pairs = {p: (serve(f"{p}-test"), serve(f"{p}-live")) for p in PIPELINES}
-        env = make_env(root / "home")
-        write_pypirc(root / "home", *pairs["releasekit"])
+        env = _sandbox.sandbox_env(
+            root / "home", NO_COLOR="1", PIP_DISABLE_PIP_VERSION_CHECK="1",
+            PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
+        )  # fmt: skip
+        _sandbox.write_pypirc(root / "home", *pairs["releasekit"])
         runner = Runner(env, root / "logs")
         projects: dict[tuple[str, str], Project] = {}
         for size in sizes:

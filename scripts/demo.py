@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import secrets
 import shutil
 import subprocess
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import _bootstrap
+import _sandbox
 
 if TYPE_CHECKING:
     from releasekit.localindex import LocalIndex
@@ -35,32 +35,10 @@ NAME, VERSION = "demo-greeter", "1.4.2"
 TOKENS = {"{{name}}": NAME, "{{import_name}}": NAME.replace("-", "_"), "{{version}}": VERSION}
 SAMPLE = _bootstrap.ROOT / "tests" / "projects" / "sample"
 CACHE_DIRS = frozenset({"__pycache__", ".ruff_cache", ".mypy_cache", ".pytest_cache"})
-GITCONFIG = "[user]\n\tname = Demo Releaser\n\temail = demo@example.invalid\n[init]\n\tdefaultBranch = main\n"
 
 
 class DemoError(Exception):
     """Something in the demo went wrong; the message is one line."""
-
-
-def make_home(home: Path, test: LocalIndex, live: LocalIndex) -> dict[str, str]:
-    """Fill the throwaway HOME (git identity, .pypirc naming both indexes); the env using it."""
-    (home / ".gitconfig").write_text(GITCONFIG, encoding="utf-8")
-    text = "[distutils]\nindex-servers =\n    testpypi\n    pypi\n"
-    for label, index in (("testpypi", test), ("pypi", live)):
-        text += f"\n[{label}]\nrepository = {index.url}\nusername = {index.username}\n"
-        text += f"password = {index.password}\n"
-    (home / ".pypirc").touch(mode=0o600)
-    (home / ".pypirc").write_text(text, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TWINE_")}
-    # Keep the user's uv cache (build requirements only: verification never reads it).
-    env.setdefault("UV_CACHE_DIR", str(Path.home() / ".cache" / "uv"))
-    no_proxy = ",".join(filter(None, ["127.0.0.1,localhost", env.get("no_proxy"), env.get("NO_PROXY")]))
-    env.update(
-        HOME=str(home), GIT_CONFIG_GLOBAL=str(home / ".gitconfig"), GIT_CONFIG_NOSYSTEM="1",
-        GIT_TERMINAL_PROMPT="0", PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
-        TMPDIR=tempfile.gettempdir(), NO_PROXY=no_proxy, no_proxy=no_proxy,
-    )  # fmt: skip
-    return env
 
 
 def git(cwd: Path, env: dict[str, str], *args: str) -> str:
@@ -157,7 +135,8 @@ def main() -> None:
                 stack.enter_context(serve_local_index(root / "indexes" / role, username="demo", password=pw))
                 for role, pw in (("testpypi", secrets.token_urlsafe(16)), ("pypi", secrets.token_urlsafe(16)))
             )
-            env = make_home(root / "home", test, live)
+            env = _sandbox.sandbox_env(root / "home")
+            _sandbox.write_pypirc(root / "home", test, live)
             print(f"test index (testpypi): {test.url}\nlive index (pypi):     {live.url}")
             project, remote = make_project(root, env)
             print(f"sample package: {NAME} {VERSION}, committed on main and pushed to a bare origin")
