@@ -149,3 +149,52 @@ def test_new_version_is_normalised_and_must_move_forward(make_project, index_pai
     assert "version '1.5.0-RC.2' normalised to '1.5.0rc2'" in result.err
     assert "1.4.2 -> 1.5.0rc2" in result.err
     assert Path(project.path / "setup.cfg").read_text().count("1.4.2") == 1  # dry run: nothing written
+
+
+def _pyproject_only(project) -> None:
+    """The version lives only in pyproject.toml (no bump2version config)."""
+    (project.path / "setup.cfg").unlink()
+    init = project.path / "src" / project.import_name / "__init__.py"
+    init.write_text(init.read_text().replace('__version__ = "1.4.2"', '__version__ = "see metadata"'))
+    with (project.path / "pyproject.toml").open("a") as fh:
+        fh.write('\n[tool.releasekit]\npost-release = "dev"\n')
+    project.git("add", "-A")
+    project.git("commit", "-qm", "version in pyproject only; post-release dev")
+    project.git("push", "-q")
+
+
+def test_post_release_moves_the_files_to_the_next_dev0(make_project, index_pair, isolated_env, capsys):
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    _pyproject_only(project)
+    released = run_cli(project.path, capsys, "release", "--yes", "--json")
+    assert released.code == 0, released.err
+    assert released.summary()["next_version"] == "1.4.3.dev0"
+    assert 'version = "1.4.3.dev0"' in (project.path / "pyproject.toml").read_text()
+    assert project.git("log", "-1", "--format=%s") == "Start 1.4.3.dev0"
+    assert project.git("rev-parse", "v1.4.2^{commit}") == project.git("rev-parse", "HEAD~1")
+    assert project.git("status", "--porcelain") == ""
+    again = run_cli(project.path, capsys, "release", "--yes")
+    assert again.code == 1 and "1.4.3.dev0 is a development version" in again.err
+    assert "--bump final" in again.err
+    final = run_cli(project.path, capsys, "release", "--bump", "final", "--test", "--json")
+    assert final.code == 0, final.err
+    assert final.summary()["version"] == "1.4.3"
+    assert_no_secret(released.text + again.text + final.text, *secrets_of(index_pair))
+
+
+def test_post_release_that_the_config_cannot_write_is_a_warning(
+    make_project, index_pair, isolated_env, capsys
+):
+    project = make_project()  # bump2version config without a dev part: .dev0 cannot be written
+    write_pypirc(isolated_env, index_pair)
+    with (project.path / "pyproject.toml").open("a") as fh:
+        fh.write('\n[tool.releasekit]\npost-release = "dev"\n')
+    project.git("commit", "-qam", "post-release dev")
+    project.git("push", "-q")
+    released = run_cli(project.path, capsys, "release", "--yes", "--json")
+    assert released.code == 0, released.err  # the release itself is complete
+    assert "warning: post-release bump to 1.4.3.dev0 skipped" in released.err
+    assert released.summary()["complete"] and released.summary()["next_version"] == ""
+    assert project.git("status", "--porcelain") == ""  # every file restored
+    assert "current_version = 1.4.2" in (project.path / "setup.cfg").read_text()

@@ -31,6 +31,7 @@ class Config:
     timeout: float = 60.0
     simple_index: dict[str, str] = field(default_factory=dict)
     changelog: str = "CHANGELOG.md"  # empty: no changelog handling
+    post_release: str = ""  # "dev": after a live release, move the files on to the next .dev0
 
     def tag_for(self, version: str) -> str:
         return self.tag_format.format(version=version)
@@ -48,6 +49,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "timeout": (int, float),
     "simple_index": dict,
     "changelog": str,
+    "post_release": str,
 }
 KEYS = tuple(f.name.replace("_", "-") for f in fields(Config))
 
@@ -67,6 +69,10 @@ def _normalise(raw: dict[str, Any], origin: str) -> dict[str, Any]:
         if not isinstance(value, expected) or (attr == "timeout" and isinstance(value, bool)):
             raise ConfigError(f"'{key}' in {origin} has the wrong type ({type(value).__name__})")
         values[attr] = float(cast("float", value)) if attr == "timeout" else value
+    if values.get("post_release", "") not in ("", "dev"):
+        raise ConfigError(
+            f'\'post-release\' in {origin} must be "dev" or ""', "dev: bump to X.Y.Z.dev0 after"
+        )
     table = values.get("simple_index", {})
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in table.items()):
         raise ConfigError(f"'simple-index' in {origin} must map repository names or URLs to URL strings")

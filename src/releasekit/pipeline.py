@@ -40,6 +40,7 @@ class Summary:
     remote: str = ""
     complete: bool = False
     release_notes: str = ""
+    next_version: str = ""  # the .dev0 the files moved on to (post-release = "dev")
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +54,7 @@ class Summary:
             "remote": self.remote,
             "complete": self.complete,
             "release_notes": self.release_notes,
+            "next_version": self.next_version,
         }
 
 
@@ -241,6 +243,27 @@ class _Run:
                 detail.append(f"{self.plan.branch} and {self.plan.tag} to {self.plan.remote}")
         self.summary.pushed = True
 
+    def post_release(self) -> None:
+        """Move the files on to the next .dev0, so they never claim a released version.
+
+        The release is complete by now: a config that cannot write the dev version is a warning
+        (every file restored), never a failure of the release.
+        """
+        if self.config.post_release != "dev":
+            return
+        start = time.monotonic()
+        target = version.next_dev(self.plan.version)
+        try:
+            source = version.read_version(self.plan.project)
+            changed = version.write_version(self.plan.project, source, target)
+            vcs.commit_files(self.repo, list(changed), f"Start {target}")
+        except ReleaseError as exc:
+            self.reporter.warn(f"post-release bump to {target} skipped: {exc}")
+            return
+        self.summary.next_version = target
+        self.reporter.step("post-release", "done", f"{target} committed (push it with your next work)",
+                           time.monotonic() - start)  # fmt: skip
+
     def rollback(self) -> list[str]:
         """Undo this run's local changes; only ever called before anything was uploaded."""
         undone = []
@@ -274,6 +297,8 @@ def execute(plan: Plan, config: Config, options: Options, reporter: Reporter) ->
         raise _explain(run, exc) from exc
     run.summary.complete = not plan.test_only
     run.journal.record(plan.version, "finished" if not plan.test_only else "tested", True)
+    if not plan.test_only:
+        run.post_release()
     return run.summary
 
 

@@ -223,6 +223,11 @@ def make_plan(project: Path, config: Config, options: Options) -> Plan:
             notes.append(f"resuming {current}: its bump and tag were made by an earlier run (not {proposed})")
         else:
             target, bump = proposed, True
+    if Version(target).is_devrelease and not options.new_version:
+        raise VersionError(
+            f"{target} is a development version (the files moved on after the last release)",
+            f"release {Version(target).base_version} with --bump final, or name it with --new-version",
+        )
     tag = config.tag_for(target)
 
     test_all, live_all = test_future.result(), live_future.result()

@@ -160,6 +160,17 @@ def _next_pre(version: Version, epoch: str, label: str | None) -> str:
     return f"{epoch}{base}{label}{number + 1 if label == current_label else 1}"
 
 
+def next_dev(released: str) -> str:
+    """The development version after a release: 1.5.0 -> 1.5.1.dev0, 2.0.0rc1 -> 2.0.0rc2.dev0."""
+    version = parse_version(released)
+    epoch = f"{version.epoch}!" if version.epoch else ""
+    if version.pre is not None:
+        label, number = version.pre
+        return f"{epoch}{version.base_version.removeprefix(epoch)}{label}{number + 1}.dev0"
+    major, minor, patch = [*version.release, 0, 0][:3]
+    return f"{epoch}{major}.{minor}.{patch + 1}.dev0"
+
+
 def normalise(text: str) -> str:
     """The canonical spelling, so tags, file names and metadata agree."""
     return str(parse_version(text))
