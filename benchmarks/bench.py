@@ -230,10 +230,6 @@ class Runner:
         return ran
 
 
-def git(runner: Runner, cwd: Path, *args: str) -> str:
-    return runner.run(["git", *args], cwd).stdout.strip()
-
-
 # -- the three pipelines ----------------------------------------------------------------------
 
 
@@ -340,6 +336,13 @@ def run_standard(runner: Runner, project: Project, scratch: Path) -> Measure:
             runner, project, version, [py, "-m", "venv", str(env_dir)],
             [*pip, "--no-deps", "--no-cache-dir", "--index-url", index.simple_url],
         )  # fmt: skip
+    return _push_and_finish(runner, project, version, out, steps, cpu)
+
+
+def _push_and_finish(
+    runner: Runner, project: Project, version: str, out: Path, steps: dict[str, float], cpu: float
+) -> Measure:
+    """The last step of both hand-run pipelines, then the round's measure."""
     steps["push"] = runner.run(
         ["git", "push", "--quiet", "--atomic", "origin", "main", f"v{version}"], project.path
     ).seconds
@@ -365,12 +368,7 @@ def run_uv(runner: Runner, project: Project, scratch: Path) -> Measure:
             runner, project, version, [uv, "venv", "--quiet", "--python", sys.executable, str(env_dir)],
             [*install, "--no-deps", "--no-cache", "--index-url", index.simple_url],
         )  # fmt: skip
-    steps["push"] = runner.run(
-        ["git", "push", "--quiet", "--atomic", "origin", "main", f"v{version}"], project.path
-    ).seconds
-    shutil.rmtree(out)
-    project.released += 1
-    return Measure(steps, sum(steps.values()), runner.cpu - cpu)
+    return _push_and_finish(runner, project, version, out, steps, cpu)
 
 
 # -- memory -----------------------------------------------------------------------------------
@@ -437,13 +435,7 @@ class TreeSampler:
 
 
 def make_repo(runner: Runner, root: Path, project: Path) -> None:
-    remote = root / "remotes" / f"{project.name}.git"
-    remote.mkdir(parents=True)
-    git(runner, remote, "init", "--quiet", "--bare", "-b", "main")
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "Initial commit"]):
-        git(runner, project, *args)
-    git(runner, project, "remote", "add", "origin", str(remote))
-    git(runner, project, "push", "--quiet", "-u", "origin", "main")
+    _sandbox.init_with_remote(project, root / "remotes" / f"{project.name}.git", runner.env)
 
 
 # -- results ----------------------------------------------------------------------------------

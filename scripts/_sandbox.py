@@ -9,6 +9,7 @@ package under test).
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,3 +52,17 @@ def write_pypirc(home: Path, test: LocalIndex, live: LocalIndex) -> None:
         text += f"password = {index.password}\n"
     (home / ".pypirc").touch(mode=0o600)
     (home / ".pypirc").write_text(text, encoding="utf-8")
+
+
+def init_with_remote(project: Path, remote: Path, env: dict[str, str]) -> None:
+    """Commit the project on main and push it to a new bare repository as `origin`."""
+
+    def git(cwd: Path, *args: str) -> None:
+        subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, timeout=60)
+
+    remote.mkdir(parents=True)
+    git(remote, "init", "--quiet", "--bare", "-b", "main")
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "Initial commit"]):
+        git(project, *args)
+    git(project, "remote", "add", "origin", str(remote))
+    git(project, "push", "--quiet", "-u", "origin", "main")

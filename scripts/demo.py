@@ -62,12 +62,7 @@ def make_project(root: Path, env: dict[str, str]) -> tuple[Path, Path]:
             target = project / render(source.relative_to(SAMPLE).as_posix())
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(render(source.read_text("utf-8")), encoding="utf-8")
-    remote.mkdir(parents=True)
-    git(remote, env, "init", "--quiet", "--bare", "-b", "main")
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "Initial commit"]):
-        git(project, env, *args)
-    git(project, env, "remote", "add", "origin", str(remote))
-    git(project, env, "push", "--quiet", "-u", "origin", "main")
+    _sandbox.init_with_remote(project, remote, env)
     return project, remote
 
 
