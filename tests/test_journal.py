@@ -56,9 +56,9 @@ def test_a_damaged_journal_is_set_aside(tmp_path: Path, damage: bytes) -> None:
     assert loaded.data == {}
     assert not path.exists()
     assert (path.parent / "journal.damaged").read_bytes() == damage
-    loaded.record_step("1.0.0", "build")  # and the fresh journal works
+    loaded.record("1.0.0", "building", True)  # and the fresh journal works
     assert json.loads(path.read_text("utf-8")) == {
-        "releases": {"1.0.0": {"uploads": {}, "verified": [], "steps": ["build"]}}
+        "releases": {"1.0.0": {"uploads": {}, "verified": [], "building": True}}
     }
 
 

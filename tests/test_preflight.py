@@ -117,7 +117,7 @@ CASES: dict[str, tuple[Callable[[Project, IndexPair], None], list[str], str]] = 
     "index unreachable": (_test_index_down, ["--test"], "is unreachable"),
     "credentials over http": (_plain_http_credentials, ["--test"], "over plain http"),
     "no terminal, no --yes": (lambda p, i: None, [], "needs confirmation and there is no terminal"),
-    "push refused": (_push_refused, ["--yes"], "git push failed"),
+    "push refused": (_push_refused, ["--yes"], "would refuse the push of main and v1.4.2"),
     "unknown config key": (_unknown_config_key, ["--test"], "did you mean 'tag-format'"),
     "bump and new version": (
         lambda p, i: None,

@@ -58,9 +58,14 @@ def test_test_then_live_release_publishes_identical_bytes(make_project, index_pa
     assert project.git("rev-parse", "v1.4.2^{commit}") == head
     assert project.git("cat-file", "-t", "v1.4.2") == "tag"  # annotated
 
-    again = run_cli(project.path, capsys, "release", "--yes")
-    assert again.code == 1
-    assert "already released" in again.err and "Traceback" not in again.err
+    # A complete release run again is a no-op: exit 0, nothing uploaded or pushed.
+    again = run_cli(project.path, capsys, "release", "--yes", "--json")
+    assert again.code == 0, again.err
+    assert "already released; nothing to do" in again.err and "Traceback" not in again.err
+    assert again.summary()["already_released"] is True
+    assert all(s["outcome"] == "skipped" for s in again.summary()["steps"])
+    assert index_hashes(index_pair.live, project) == live_files
+    assert project.git("ls-remote", "origin") == remote
 
 
 def test_bump_release(make_project, index_pair, isolated_env, capsys):

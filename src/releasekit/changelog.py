@@ -46,12 +46,19 @@ def _sections(text: str) -> list[tuple[str, int, int, int]]:
     return out
 
 
-def notes_for(path: Path, version: str) -> Notes:
-    """The notes of `version`: its own section if it has one, else the Unreleased section."""
+def read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ChangelogError(f"{path.name} cannot be read: {exc}") from exc
+
+
+def notes_for(path: Path, version: str, text: str | None = None) -> Notes:
+    """The notes of `version`: its own section if it has one, else the Unreleased section.
+
+    `text` is the file's content when the caller has read it already (the observed state).
+    """
+    text = read(path) if text is None else text
     sections = {name.lower(): (start, body, end) for name, start, body, end in _sections(text)}
     if version.lower() in sections:
         _, body, end = sections[version.lower()]

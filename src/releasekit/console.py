@@ -75,6 +75,9 @@ def print_plan(reporter: ConsoleReporter, plan: Plan) -> None:
 
 
 def print_summary(reporter: ConsoleReporter, summary: Summary) -> None:
+    if summary.already_released:
+        reporter.note(f"{summary.name} {summary.version} is already released; nothing to do")
+        return
     state = "released" if summary.complete else "published to the test index (nothing pushed)"
     reporter.note(f"{summary.name} {summary.version} {state}")
     for dest in summary.destinations:

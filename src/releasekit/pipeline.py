@@ -1,29 +1,56 @@
-"""Carry out a release plan, step by step, in the order that makes it safe.
+"""Carry out a plan, step by step, so that every kill point maps to one known state.
 
-Before the first byte reaches an index, a failure rolls back what this run did locally (bump
-commit, tag, artifacts). After it, nothing is deleted: the error says what is done and that
-running the same command again finishes the job, which the planner then detects.
+A release passes through these states; the journal (`.git/releasekit/journal.json`) records the
+intent before each act that is hard to undo, and what a re-run of the same command does is:
+
+  (clean)      nothing recorded                   plan from the files: bump, tag, build, ...
+  bumping      intent + files, no commit          the files are restored from HEAD, then as above
+  bumped       the "Release X" commit             X is resumed (tagged, built) — never bumped past
+  tagged       annotated tag X at that commit     X is resumed: build
+  built        sdist + wheel stored, sha256 noted the stored files are reused, never rebuilt
+  on test      an upload to the test index begun  the missing files go up, the same bytes
+  verified     installed from the test index      not verified again
+  on live      an upload to the live index begun  X must be finished: nothing else can start
+  verified     installed from the live index      not verified again
+  pushed       branch + tag on the remote         "already released": exit 0, nothing changes
+
+Before the first upload, any failure (whatever its type) rolls back this run's local acts — the
+tag, the bump commit, the stored files — inside a critical section a second Ctrl-C cannot cut.
+After it nothing is undone: the error says what is done, and the same command finishes the job
+with the bytes that were built (their sha256 is in the journal), never with other ones.
 """
 
 from __future__ import annotations
 
-import datetime
 import shutil
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import changelog, dists, indexes, journal, publish, redact, vcs, verify, version
+from . import journal, vcs
 from .config import Config
-from .dists import Artifact
-from .errors import BurntError, Interrupted, PackageIndexError, ReleaseError
-from .indexes import Repository
-from .plan import Options, Plan
+from .critical import critical
+from .errors import BurntError, Interrupted, ReleaseError
+from .journal import Record
+from .plan import Plan
 from .report import Reporter
+from .steps import STEPS, Phase, Run, StepName
+from .testhook import pause
+
+Outcome = str  # "done" | "skipped" | "failed"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    name: StepName
+    outcome: Outcome
+    seconds: float
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name.value, "outcome": self.outcome, "seconds": round(self.seconds, 3),
+                "detail": self.detail}  # fmt: skip
 
 
 @dataclass
@@ -36,9 +63,11 @@ class Summary:
     commit: str = ""
     files: list[dict[str, Any]] = field(default_factory=list)
     destinations: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[StepResult] = field(default_factory=list)
     pushed: bool = False
     remote: str = ""
     complete: bool = False
+    already_released: bool = False
     release_notes: str = ""
     next_version: str = ""  # the .dev0 the files moved on to (post-release = "dev")
 
@@ -50,279 +79,188 @@ class Summary:
             "commit": self.commit,
             "files": self.files,
             "destinations": self.destinations,
+            "steps": [s.as_dict() for s in self.steps],
             "pushed": self.pushed,
             "remote": self.remote,
             "complete": self.complete,
+            "already_released": self.already_released,
             "release_notes": self.release_notes,
             "next_version": self.next_version,
         }
 
 
-class _Run:
-    """One execution of a plan, remembering what it changed so it can undo it."""
+def recover(project: Path) -> list[str]:
+    """Clear what a killed run left in the work tree, as its journal says; one line per repair.
 
-    def __init__(self, plan: Plan, config: Config, options: Options, reporter: Reporter) -> None:
-        self.plan, self.config, self.options, self.reporter = plan, config, options, reporter
-        self.repo = vcs.open_repo(plan.project)
-        self.git_dir = vcs.git_dir(self.repo)
-        self.journal = journal.load(self.git_dir)
-        self.orig_head = plan.head
-        self.bumped = False
-        self.tagged = False
-        self.built_dir: Path | None = None
-        self.published = bool(plan.test_files or plan.live_files)
-        self.artifacts: list[Artifact] = list(plan.artifacts)
-        self.summary = Summary(
-            plan.name, plan.version, plan.tag, remote=plan.remote, release_notes=plan.release_notes
-        )
-
-    @contextmanager
-    def step(self, name: str, detail: str = "") -> Iterator[list[str]]:
-        """Time a step and report it; the yielded list lets the step refine its detail line."""
-        if not self.plan.will(name):
-            why = next(s.why for s in self.plan.steps if s.name == name)
-            self.reporter.step(name, "skipped", why)
-            yield []
-            return
-        start = time.monotonic()
-        extra: list[str] = [detail] if detail else []
-        try:
-            yield extra
-        except BaseException:
-            self.reporter.step(name, "failed", " ".join(extra), time.monotonic() - start)
-            raise
-        self.reporter.step(name, "done", " ".join(extra), time.monotonic() - start)
-        self.journal.record_step(self.plan.version, name)
-
-    # -- local steps (undone on failure before any upload) ------------------------------------
-
-    def bump(self) -> None:
-        """The release commit: the new version in the files and the changelog rolled forward."""
-        with self.step("bump") as detail:
-            if not self.plan.will("bump"):
-                return
-            changed: list[Path] = []
-            self.bumped = True  # from here on, a rollback resets to the original HEAD
-            if self.plan.bump:
-                source = version.read_version(self.plan.project)
-                changed += version.write_version(self.plan.project, source, self.plan.version)
-            if self.plan.roll_changelog and self.plan.changelog is not None:
-                today = datetime.date.today().isoformat()
-                changelog.roll(self.plan.changelog, self.plan.version, today, self.config.tag_format)
-                changed.append(self.plan.changelog)
-            message = self.config.commit_message.format(version=self.plan.version)
-            commit = vcs.commit_files(self.repo, list(changed), message)
-            self.journal.record(self.plan.version, "bump_commit", commit)
-            self.journal.record(self.plan.version, "bump_parent", self.orig_head)
-            detail.append(next(s.why for s in self.plan.steps if s.name == "bump") + ", committed")
-
-    def tag(self) -> None:
-        with self.step("tag") as detail:
-            if not self.plan.will("tag"):
-                return
-            vcs.create_tag(
-                self.repo, self.plan.tag, self.config.tag_message.format(version=self.plan.version)
-            )
-            self.tagged = True
-            detail.append(f"{self.plan.tag} at {vcs.head_sha(self.repo)[:10]}")
-
-    def build(self) -> None:
-        with self.step("build") as detail:
-            self._obtain_artifacts(detail)
-        for art in self.artifacts:
-            self.reporter.note(f"  {art.filename}  {art.size:,} bytes  sha256 {art.sha256}")
-        self.journal.record(self.plan.version, "artifacts", {a.filename: a.sha256 for a in self.artifacts})
-        self.journal.record(self.plan.version, "commit", vcs.head_sha(self.repo))
-        self.summary.files = [
-            {"filename": a.filename, "size": a.size, "sha256": a.sha256, "path": str(a.path)}
-            for a in self.artifacts
-        ]
-
-    def _obtain_artifacts(self, detail: list[str]) -> None:
-        """Reuse the stored artifacts, download the verified ones, or build new ones."""
-        store = journal.artifacts_dir(self.git_dir, self.plan.version)
-        if self.artifacts:
-            return
-        if self.plan.test_files:
-            self.artifacts = self._download(store)
-            detail.append(f"downloaded from {self.plan.test.label}")
-            return
-        shutil.rmtree(store, ignore_errors=True)  # leftovers of a release that was rolled back
-        store.parent.mkdir(parents=True, exist_ok=True)
-        fresh = Path(tempfile.mkdtemp(prefix=f".{self.plan.version}-", dir=store.parent))
-        try:
-            dists.build_dists(self.plan.project, fresh / "dist", warn=self.reporter.warn)
-            (fresh / "dist").rename(store)
-        finally:
-            shutil.rmtree(fresh, ignore_errors=True)
-        self.built_dir = store
-        self.artifacts = dists.collect(store)
-        detail.append(f"{len(self.artifacts)} files")
-
-    def _download(self, store: Path) -> list[Artifact]:
-        store.mkdir(parents=True, exist_ok=True)
-        for entry in self.plan.test_files.values():
-            if not (store / entry.filename).exists():
-                indexes.download(entry, store, self.config.timeout)
-        artifacts = dists.collect(store)
-        for art in artifacts:
-            if art.sha256 != self.plan.test_files[art.filename].sha256:
-                raise PackageIndexError(
-                    f"{art.filename} from {self.plan.test.label} does not match its listing"
-                )
-        return artifacts
-
-    def check(self) -> None:
-        with self.step("check"):
-            dists.check_consistency(self.artifacts, self.plan.name, self.plan.version)
-            dists.check_contents(self.artifacts, vcs.tracked_files(self.repo, self.plan.project))
-            publish.check(self.artifacts)
-        self.summary.commit = vcs.head_sha(self.repo)
-
-    # -- publishing (never undone) ------------------------------------------------------------
-
-    def upload(self, step: str, repo: Repository) -> None:
-        destination: dict[str, Any] = {
-            "index": repo.label,
-            "upload_url": redact.scrub(repo.upload_url),
-            "simple_url": redact.scrub(repo.simple_url),
-            "files": {},
-            "verified": False,
-        }
-        self.summary.destinations.append(destination)
-        with self.step(step, repo.label) as detail:
-            if not self.plan.will(step):
-                destination["files"] = {a.filename: "present" for a in self.artifacts}
-                return
-            held = self.plan.test_files if repo is self.plan.test else self.plan.live_files
-            for art in self.artifacts:  # wheels first: collect() orders them so
-                if art.filename in held:  # the plan found it there with these very bytes
-                    destination["files"][art.filename] = "present"
-                    continue
-                self.published = True  # from here on an upload may have landed
-                new = repo.label in self.plan.new_on
-                result = publish.upload(
-                    repo, art, timeout=self.config.timeout, new_project=new, check_first=False
-                )
-                destination["files"][art.filename] = result.outcome
-                self.journal.record_upload(self.plan.version, repo.label, art.filename, result.outcome)
-                self.reporter.note(f"  {result.outcome} {art.filename} ({result.seconds:.1f}s)")
-            publish.confirm(repo, self.artifacts, self.config.timeout)
-            counts = list(destination["files"].values())
-            detail.append(f"{counts.count('uploaded')} uploaded, {counts.count('present')} already there")
-
-    def verify(self, step: str, repo: Repository) -> None:
-        destination = self.summary.destinations[-1]
-        key = f"{repo.simple_url} " + " ".join(sorted(a.sha256 for a in self.artifacts))
-        with self.step(step) as detail:
-            if not self.plan.will(step):
-                return
-            if self.journal.verified(self.plan.version, key):
-                detail.append("verified by an earlier run")
-                destination["verified"] = True
-                return
-            wheel = next(a for a in self.artifacts if a.kind == "wheel")
-            requires = dists.read_metadata(wheel).get_all("Requires-Dist") or []
-            result = verify.verify_install(
-                name=self.plan.name,
-                version=self.plan.version,
-                index_url=repo.simple_url,
-                dependencies=[str(r) for r in requires],
-                dependency_index_url=self.plan.live.simple_url,
-                modules=dists.top_level_modules(wheel),
-                timeout=self.config.timeout * 5,
-            )
-            self.journal.record_verified(self.plan.version, key)
-            destination["verified"] = True
-            detail.append(f"{self.plan.name}=={result.version} imports {', '.join(result.modules)}")
-
-    def push(self) -> None:
-        with self.step("push") as detail:
-            if self.plan.will("push"):
-                vcs.push(self.repo, self.plan.remote, self.plan.branch, self.plan.tag, self.config.timeout)
-                detail.append(f"{self.plan.branch} and {self.plan.tag} to {self.plan.remote}")
-        self.summary.pushed = True
-
-    def post_release(self) -> None:
-        """Move the files on to the next .dev0, so they never claim a released version.
-
-        The release is complete by now: a config that cannot write the dev version is a warning
-        (every file restored), never a failure of the release.
-        """
-        if self.config.post_release != "dev":
-            return
-        start = time.monotonic()
-        target = version.next_dev(self.plan.version)
-        try:
-            source = version.read_version(self.plan.project)
-            changed = version.write_version(self.plan.project, source, target)
-            vcs.commit_files(self.repo, list(changed), f"Start {target}")
-        except ReleaseError as exc:
-            self.reporter.warn(f"post-release bump to {target} skipped: {exc}")
-            return
-        self.summary.next_version = target
-        self.reporter.step("post-release", "done", f"{target} committed (push it with your next work)",
-                           time.monotonic() - start)  # fmt: skip
-
-    def rollback(self) -> list[str]:
-        """Undo this run's local changes; only ever called before anything was uploaded."""
-        undone = []
-        if self.tagged:
-            vcs.delete_tag(self.repo, self.plan.tag)
-            undone.append(f"tag {self.plan.tag}")
-        if self.bumped:
-            vcs.reset_hard(self.repo, self.orig_head)
-            undone.append(f"bump to {self.plan.version}")
-        if self.built_dir is not None:
-            shutil.rmtree(self.built_dir, ignore_errors=True)
-        return undone
+    Only two things, both provably this tool's: files rewritten by a bump that never became a
+    commit (restored from HEAD, which was clean when the bump began), and a build's staging
+    leftovers (`name-X.Y.Z/`, `*.egg-info`, `build/`) that git does not track.
+    """
+    repo = vcs.open_repo(project)
+    log = journal.load(vcs.git_dir(repo))
+    head = vcs.head_sha(repo)
+    done: list[str] = []
+    for record in log.records().values():
+        if not record.open:
+            continue
+        changed, untracked = vcs.unclean_paths(repo)
+        interrupted_bump = record.bump_parent == head and not record.bump_commit
+        if interrupted_bump and changed and set(changed) <= set(record.bump_files):
+            vcs.restore(repo, changed)
+            log.update(record.version, bump_parent="", bump_files=[])
+            done.append(f"restored {len(changed)} file(s) an interrupted bump to {record.version} rewrote")
+        if record.building and not record.artifacts:
+            removed = _remove_droppings(project, repo, record, untracked)
+            log.update(record.version, building=False)
+            if removed:
+                done.append(f"removed what an interrupted build left: {', '.join(removed)}")
+    return done
 
 
-def execute(plan: Plan, config: Config, options: Options, reporter: Reporter) -> Summary:
+def _remove_droppings(project: Path, repo: Any, record: Record, untracked: list[str]) -> list[str]:
+    root = Path(repo.working_dir).resolve()
+    prefix = project.resolve().relative_to(root).as_posix()
+    tops = set()
+    for path in untracked:
+        relative = path if prefix in ("", ".") else path.removeprefix(prefix + "/")
+        tops.add(relative.split("/", 1)[0])
+    removed = []
+    for top in sorted(tops):
+        staging = top.endswith(f"-{record.version}") and top != f"-{record.version}"
+        if staging or top.endswith(".egg-info") or top == "build":
+            target = project / top
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+                removed.append(top + "/")
+    return removed
+
+
+def execute(plan: Plan, config: Config, reporter: Reporter, command: list[str]) -> Summary:
     """Run every step of the plan; on failure, roll back or say how to finish."""
-    run = _Run(plan, config, options, reporter)
-    run.journal.record(plan.version, "started", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-    try:
-        run.bump()
-        run.tag()
-        run.build()
-        run.check()
-        run.upload("upload-test", plan.test)
-        run.verify("verify-test", plan.test)
-        if not plan.test_only:
-            run.upload("upload-live", plan.live)
-            run.verify("verify-live", plan.live)
-            run.push()
-    except (ReleaseError, KeyboardInterrupt) as exc:
-        raise _explain(run, exc) from exc
-    run.summary.complete = not plan.test_only
-    run.journal.record(plan.version, "finished" if not plan.test_only else "tested", True)
-    if not plan.test_only:
-        run.post_release()
-    return run.summary
-
-
-def _explain(run: _Run, exc: BaseException) -> ReleaseError:
-    """The same error, with what state the release is in and how to go on."""
-    base = (
-        exc
-        if isinstance(exc, ReleaseError)
-        else Interrupted(f"interrupted during the release of {run.plan.version}")
+    repo = vcs.open_repo(plan.project)
+    log = journal.load(plan.git_dir)
+    record = log.records().get(plan.version)
+    run = Run(plan, config, reporter, repo, log, head=plan.head)
+    run.published = bool(plan.test_files or plan.live_files) or bool(
+        record is not None and record.open and record.published
     )
+    summary = Summary(plan.name, plan.version, plan.tag, remote=plan.remote, release_notes=plan.release_notes)
+    log.begin(plan.version, command)
+    try:
+        for step in STEPS:
+            if step.phase is Phase.POST:
+                continue
+            summary.steps.append(_run_step(run, step.name, step.run))
+    except BaseException as exc:
+        raise _explain(run, exc) from exc
+    pause("finish")
+    _finish(run, summary)
+    for step in STEPS:
+        if step.phase is Phase.POST:
+            try:
+                summary.steps.append(_run_step(run, step.name, step.run))
+            except ReleaseError as exc:
+                reporter.warn(f"{step.name} skipped: {exc}")
+    summary.next_version = run.next_version
+    return summary
+
+
+def _run_step(run: Run, name: StepName, action: Any) -> StepResult:
+    plan = run.plan
+    why = plan.why(name)
+    if not plan.will(name):
+        run.reporter.step(name.value, "skipped", why)
+        return StepResult(name, "skipped", 0.0, why)
+    pause(f"before:{name.value}")
+    start = time.monotonic()
+    try:
+        detail = action(run)
+    except BaseException:
+        run.reporter.step(name.value, "failed", why, time.monotonic() - start)
+        raise
+    seconds = time.monotonic() - start
+    run.reporter.step(name.value, "done", detail, seconds)
+    return StepResult(name, "done", seconds, detail)
+
+
+def _finish(run: Run, summary: Summary) -> None:
+    plan = run.plan
+    for label in (plan.test.label, *(() if plan.test_only else (plan.live.label,))):
+        repo = plan.test if label == plan.test.label else plan.live
+        dest = next((d for d in run.destinations if d["index"] == label), None)
+        if dest is None:
+            dest = {"index": label, "upload_url": repo.upload_url, "simple_url": repo.simple_url,
+                    "files": {}, "verified": False}  # fmt: skip
+            run.destinations.append(dest)
+        for name in plan.expected or {a.filename: "" for a in run.artifacts}:
+            dest["files"].setdefault(name, "present")
+        dest["verified"] = label in run.verified or label in plan.verified
+    summary.destinations = sorted(run.destinations, key=lambda d: d["index"] != plan.test.label)
+    summary.files = [
+        {"filename": a.filename, "size": a.size, "sha256": a.sha256, "path": str(a.path)}
+        for a in run.artifacts
+    ]
+    summary.commit = run.plan.tag_commit if run.plan.tag_commit != run.plan.head else run.head
+    summary.pushed = not plan.test_only
+    summary.complete = not plan.test_only
+    summary.already_released = plan.complete
+    if plan.test_only:
+        run.log.record(plan.version, "tested", True)
+    else:
+        run.log.close(plan.version, "finished")
+
+
+def _rollback(run: Run) -> tuple[list[str], list[str]]:
+    """Undo this run's local acts, newest first; a second signal cannot interrupt it."""
+    undone: list[str] = []
+    failed: list[str] = []
+    with critical(reraise=False):
+        pause("rollback")
+        for step in reversed(STEPS):
+            if step.name in run.made and step.undo is not None:
+                try:
+                    what = step.undo(run)
+                except (ReleaseError, OSError) as exc:
+                    failed.append(f"could not undo {step.name.value} ({exc})")
+                    continue
+                if what:
+                    undone.append(what)
+        record = run.log.records().get(run.plan.version)
+        if record is not None and not (record.bump_commit or record.tag or record.published):
+            run.log.close(run.plan.version, "rolled-back")
+    return undone, failed
+
+
+def _explain(run: Run, exc: BaseException) -> BaseException:
+    """The same error, with what state the release is in and how to go on."""
+    if isinstance(exc, ReleaseError):
+        base: ReleaseError = exc
+    elif isinstance(exc, KeyboardInterrupt):
+        base = Interrupted(f"interrupted during the release of {run.plan.version}")
+    elif isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        base = ReleaseError(f"{exc.strerror or exc}{where}", "fix the cause (disk space, permissions)")
+    else:
+        base = ReleaseError(f"internal error: {type(exc).__name__}")
     if not run.published:
-        undone = run.rollback()
+        undone, failed = _rollback(run)
+        if not isinstance(exc, (ReleaseError, KeyboardInterrupt, OSError)):
+            return exc  # a bug keeps its traceback; the local acts are undone all the same
         hint = "nothing was published" + (f"; rolled back {', '.join(undone)}" if undone else "")
+        if failed:
+            hint += "; " + "; ".join(failed)
         return type(base)(base.message, f"{base.hint}; {hint}" if base.hint else hint)
     done = [
         f"{d['index']}: {sum(1 for o in d['files'].values() if o in ('uploaded', 'present'))} file(s)"
-        for d in run.summary.destinations
+        for d in run.destinations
         if d["files"]
     ]
     so_far = f"done so far: {', '.join(done)}" if done else "no file is confirmed on an index yet"
     if isinstance(base, BurntError):
         state = f"{so_far}; nothing else was published"
-    elif "re-run" in (base.hint or ""):
-        state = so_far
     else:
-        state = f"{so_far}; re-run the same command to finish"
-    return type(base)(base.message, f"{base.hint}; {state}" if base.hint else state)
+        state = f"{so_far}; re-run the same command to finish {run.plan.version} (it never bumps past it)"
+    hint = f"{base.hint}; {state}" if base.hint and "re-run" not in base.hint else (base.hint or state)
+    if base.hint and "re-run" in base.hint:
+        hint = f"{base.hint}; {so_far}"
+    return type(base)(base.message, hint)

@@ -1,30 +1,33 @@
-"""Plan a release from the real state, then refuse anything unsafe before a byte changes.
+"""Decide a release from the observed state: a pure function, so it is also how a release resumes.
 
-The plan is computed from what git, the files and both indexes say now, so it is also how an
-interrupted release resumes: a tag at HEAD, artifacts in `.git/releasekit/` and identical files
-on an index mean those steps are done. Every refusal here happens with nothing changed.
+`make_plan(state, config, intent)` reads nothing and changes nothing. An unfinished release named
+by the journal is resumed, not bumped past (whatever `--bump` says); a version that reached the
+live index is always finished (its tag pushed) before anything else can start. Each step of the
+registry then decides from the plan whether it runs and why. Every refusal happens here, or in
+`preflight`, with nothing changed.
 """
 
 from __future__ import annotations
 
-import re
-from concurrent.futures import ThreadPoolExecutor
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from . import changelog, dists, indexes, journal, vcs, version
-from .config import Config, read_pyproject
+from . import changelog, journal, version
+from .config import Config
 from .dists import Artifact
 from .errors import Aborted, BurntError, CredentialsError, GitError, PackageIndexError, VersionError
 from .indexes import IndexFile, Repository
+from .journal import Record
+from .state import IndexView, ReleaseState, tag_versions
+from .steps import STEPS, Phase, StepName
 
 
 @dataclass(frozen=True)
-class Options:
-    """What the user asked for on the command line."""
+class Intent:
+    """What the user asked for (flags); where to publish lives in the Config."""
 
     test_only: bool = False
     bump: str | None = None
@@ -34,213 +37,231 @@ class Options:
     yes: bool = False
     allow_empty_changelog: bool = False
     can_confirm: bool = False  # a terminal is there to type a confirmation
-    repository: str | None = None
-    test_repository: str | None = None
 
 
 @dataclass(frozen=True)
-class Step:
-    name: str
+class PlannedStep:
+    name: StepName
+    phase: Phase
     run: bool
     why: str = ""
 
 
 @dataclass(frozen=True)
 class Plan:
+    """Every fact the steps act on, and each step's decision."""
+
     project: Path
+    git_dir: Path
     name: str
     current_version: str
     version: str
     tag: str
+    tag_commit: str  # where the tag is, or goes: HEAD, or the release commit of a resumed release
     branch: str
     remote: str
     head: str
     bump: bool
-    create_tag: bool
     test: Repository
     live: Repository
     test_only: bool
-    artifacts: tuple[Artifact, ...]  # known from an earlier run; empty means build
-    test_files: dict[str, IndexFile]
-    live_files: dict[str, IndexFile]
-    steps: tuple[Step, ...]
-    notes: tuple[str, ...] = field(default=())
-    warnings: tuple[str, ...] = field(default=())
-    new_on: tuple[str, ...] = field(default=())  # labels of indexes that hold nothing of this project
+    artifacts: tuple[Artifact, ...] = ()  # stored and trusted; empty: build or download
+    expected: dict[str, str] = field(default_factory=dict)  # filename -> sha256 this release built
+    downloads: tuple[IndexFile, ...] = ()  # the release's own files, fetched back from an index
+    test_files: dict[str, IndexFile] = field(default_factory=dict)
+    live_files: dict[str, IndexFile] = field(default_factory=dict)
+    test_missing: tuple[str, ...] | None = None  # None: every file (not built yet)
+    live_missing: tuple[str, ...] | None = None
+    tag_exists: bool = False
+    retag: bool = False  # our own unpushed tag of an unpublished release moves to HEAD
+    pushed: bool = False
+    verified: frozenset[str] = frozenset()  # index labels this release already verified
+    resumed: bool = False
+    complete: bool = False  # already released: nothing to do
+    roll_changelog: bool = False
     changelog: Path | None = None
     release_notes: str = ""
-    roll_changelog: bool = False  # the release commit turns Unreleased into this version
+    post_release: bool = False
+    verify: bool = True
+    finish_command: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    new_on: tuple[str, ...] = ()  # labels of indexes that hold nothing of this project
+    steps: tuple[PlannedStep, ...] = ()
 
-    def will(self, step: str) -> bool:
-        return any(s.name == step and s.run for s in self.steps)
+    def will(self, step: StepName) -> bool:
+        return any(s.name is step and s.run for s in self.steps)
+
+    def why(self, step: StepName) -> str:
+        return next((s.why for s in self.steps if s.name is step), "")
 
     @property
     def needs_confirmation(self) -> bool:
-        return not self.test_only and (self.will("upload-live") or self.will("push"))
+        return not self.test_only and (self.will(StepName.UPLOAD_LIVE) or self.will(StepName.PUSH))
+
+    def as_dict(self) -> dict[str, object]:
+        """The plan as --dry-run --json prints it."""
+        return {
+            "name": self.name,
+            "current_version": self.current_version,
+            "version": self.version,
+            "tag": self.tag,
+            "resumed": self.resumed,
+            "complete": self.complete,
+            "test_index": self.test.label,
+            "live_index": None if self.test_only else self.live.label,
+            "steps": [
+                {"name": s.name.value, "phase": s.phase.value, "run": s.run, "why": s.why} for s in self.steps
+            ],
+            "notes": list(self.notes),
+        }
 
 
-def project_name(project: Path) -> str:
-    name = read_pyproject(project).get("project", {}).get("name")
-    if not isinstance(name, str) or not name:
-        raise VersionError("pyproject.toml has no [project] name", "add name = ... under [project]")
-    return canonicalize_name(name)
+def open_record(state: ReleaseState) -> Record | None:
+    """The unfinished release the journal names, if any: the newest one still open."""
+    candidates = [
+        r
+        for r in state.records.values()
+        if r.open and (r.bump_parent or r.tag or r.published or r.tested or r.artifacts)
+    ]
+    valid = [r for r in candidates if _is_version(r.version)]
+    return max(valid, key=lambda r: Version(r.version)) if valid else None
 
 
-def tag_versions(tags: dict[str, str], tag_format: str) -> dict[str, str]:
-    """Tag name -> canonical version, for tags that match the tag format."""
-    prefix, _, suffix = tag_format.partition("{version}")
-    pattern = re.compile(re.escape(prefix) + r"(.+)" + re.escape(suffix) + r"\Z")
-    out: dict[str, str] = {}
-    for tag in tags:
-        match = pattern.match(tag)
-        if match:
-            try:
-                out[tag] = str(Version(match.group(1)))
-            except ValueError:
-                continue
-    return out
+def _is_version(text: str) -> bool:
+    try:
+        version.parse_version(text)
+    except VersionError:
+        return False
+    return True
 
 
-def files_for(files: dict[str, IndexFile], name: str, ver: str) -> dict[str, IndexFile]:
-    out = {}
-    for filename, entry in files.items():
-        parsed = dists.parse_filename(filename)
-        if parsed and parsed[1] == name and parsed[2] == ver:
-            out[filename] = entry
-    return out
+def published_live(state: ReleaseState, record: Record) -> bool:
+    return record.published_on(state.live.label) or bool(state.live.holds(state.name, record.version))
 
 
-def _index_versions(files: dict[str, IndexFile]) -> set[str]:
-    return {p[2] for p in map(dists.parse_filename, files) if p}
+def _resume(state: ReleaseState, record: Record | None, config: Config, notes: list[str]) -> Record | None:
+    """The release to resume instead of starting one, or None when there is nothing to finish."""
+    if record is None:
+        return None
+    tag = config.tag_for(record.version)
+    tag_commit = record.tag_commit or state.local_tags.get(tag, "")
+    if published_live(state, record):
+        if tag_commit and not state.contains(tag_commit):
+            raise GitError(
+                f"{record.version} is published on {state.live.label} from {tag_commit[:10]}, "
+                "which this branch does not contain",
+                f"check out the branch that holds it and re-run, so {tag} is pushed",
+            )
+        return record
+    on_test = record.published_on(state.test.label) or bool(state.test.holds(state.name, record.version))
+    if on_test:
+        if tag_commit == state.head:
+            return record
+        notes.append(
+            f"{record.version} stays on {state.test.label} only (tested at {tag_commit[:10] or '?'}; "
+            "HEAD moved on since)"
+        )
+        return None
+    bump_commit = record.bump_commit
+    if not bump_commit and record.bump_parent and state.parents.get(state.head) == record.bump_parent:
+        bump_commit = state.head  # committed, then killed before the journal noted it
+    if bump_commit and state.contains(bump_commit) and _files_say(state, record.version):
+        return record
+    if record.tag and tag_commit == state.head and _files_say(state, record.version):
+        return record
+    return None
 
 
-def _release_branch(config: Config, repo_branches: list[str], remote_default: str | None) -> str:
+def _files_say(state: ReleaseState, ver: str) -> bool:
+    try:
+        return version.normalise(state.version_text) == ver
+    except VersionError:
+        return False
+
+
+def _release_branch(config: Config, state: ReleaseState) -> str:
     if config.release_branch:
         return config.release_branch
-    if remote_default:
-        return remote_default
+    if state.remote is not None and state.remote.default_branch:
+        return state.remote.default_branch
     for candidate in ("main", "master"):
-        if candidate in repo_branches:
+        if candidate in state.branches:
             return candidate
     raise GitError("cannot tell the release branch", "set release-branch in [tool.releasekit]")
 
 
-def _check_tree(repo: object, branch: str | None, release_branch: str) -> None:
-    changed, untracked = vcs.unclean_paths(repo)  # type: ignore[arg-type]
-    if changed:
+def _check_tree(state: ReleaseState, release_branch: str) -> str:
+    if state.changed:
         raise GitError(
-            f"the work tree has uncommitted changes ({', '.join(changed[:3])})", "commit or stash them first"
+            f"the work tree has uncommitted changes ({', '.join(state.changed[:3])})",
+            "commit or stash them first",
         )
-    if untracked:
+    if state.untracked:
         raise GitError(
-            f"untracked files would be swept into the sdist ({', '.join(untracked[:3])})",
+            f"untracked files would be swept into the sdist ({', '.join(state.untracked[:3])})",
             "commit them, delete them, or add them to .gitignore",
         )
-    if branch is None:
+    if state.branch is None:
         raise GitError("HEAD is detached", f"check out the release branch: git switch {release_branch}")
-    if branch != release_branch:
+    if state.branch != release_branch:
         raise GitError(
-            f"on branch '{branch}', not the release branch '{release_branch}'",
+            f"on branch '{state.branch}', not the release branch '{release_branch}'",
             f"git switch {release_branch}, or set release-branch in [tool.releasekit]",
         )
+    return state.branch
 
 
-def _known_artifacts(git_dir: Path, ver: str, tag_at_head: bool) -> list[Artifact]:
-    """Artifacts of an unfinished release at this HEAD: the stored ones, never a rebuild."""
-    store = journal.artifacts_dir(git_dir, ver)
-    return dists.collect(store) if tag_at_head and store.is_dir() else []
-
-
-def _compare(artifacts: list[Artifact], files: dict[str, IndexFile], label: str, ver: str) -> list[str]:
-    """Names of our files the index lacks; stop if it holds anything else for this version."""
-    ours = {a.filename: a.sha256 for a in artifacts}
-    for filename, entry in files.items():
-        if filename not in ours:
-            raise BurntError(
-                f"{label} holds {filename} for {ver}, which this release did not build",
-                "the version is taken there: bump the version (--bump patch)",
+def _target(
+    state: ReleaseState, config: Config, intent: Intent, resume: Record | None, notes: list[str]
+) -> tuple[str, str, bool]:
+    """(current, target, bump) from the files, the flags and the release being resumed."""
+    current = version.normalise(state.version_text)
+    if resume is not None:
+        asked = intent.new_version and version.normalise(intent.new_version)
+        if asked and asked != resume.version:
+            raise VersionError(
+                f"the release of {resume.version} is unfinished; {asked} cannot start before it ends",
+                f"finish it: {' '.join(resume.command) or 'releasekit release --yes'}"
+                + ("" if published_live(state, resume) else "; or undo it: releasekit release --abort"),
             )
-        if entry.sha256 != ours[filename]:
-            raise BurntError(
-                f"{label} holds {filename} with other bytes than the artifacts at hand",
-                "refusing to publish unverified bytes: bump the version (--bump patch)",
-            )
-    return [a.filename for a in artifacts if a.filename not in files]
-
-
-def make_plan(project: Path, config: Config, options: Options) -> Plan:
-    """Read the state of the repository, the remote and both indexes; decide every step."""
-    notes: list[str] = []
-    warnings = indexes.pypirc_warnings(indexes.pypirc_path())
-    repo = vcs.open_repo(project)
-    git_dir = vcs.git_dir(repo)
-    branch = vcs.current_branch(repo)
-    vcs.remote_url(repo, config.remote)  # a missing remote is a config error, not a git failure
-    name = project_name(project)
-    test, live = _repositories(config, options)
-    # The three network reads run together; each answer is awaited where it is first needed.
-    pool = ThreadPoolExecutor(max_workers=3)
-    remote_future = pool.submit(vcs.read_remote, repo, config.remote, config.timeout)
-    test_future = pool.submit(indexes.list_files, test, name, config.timeout)
-    live_future = pool.submit(indexes.list_files, live, name, config.timeout)
-    pool.shutdown(wait=False)
-    remote_state = remote_future.result()
-    release_branch = _release_branch(config, vcs.local_branches(repo), remote_state.default_branch)
-    _check_tree(repo, branch, release_branch)
-    assert branch is not None
-    head = vcs.head_sha(repo)
-    remote_head = remote_state.heads.get(branch)
-    if remote_head and not vcs.contains(repo, remote_head, head):
-        raise GitError(
-            f"branch '{branch}' is behind {config.remote}/{branch}",
-            f"git pull {config.remote} {branch} first, then re-run",
-        )
-
-    source = version.read_version(project)
-    current = version.normalise(source.version)
-    if current != source.version:
+        if intent.bump:
+            notes.append(f"resuming the unfinished release of {resume.version} (not bumping again)")
+        return current, resume.version, False
+    if current != state.version_text:
         raise VersionError(
-            f"the version in the files, '{source.version}', is not in canonical form ('{current}')",
+            f"the version in the files, '{state.version_text}', is not in canonical form ('{current}')",
             f"release with --new-version {current}",
         )
-    local_tags = vcs.local_tags(repo)
-    current_tag = config.tag_for(current)
-    in_progress = local_tags.get(current_tag) == head
-    target, bump = current, False
-    if options.new_version:
-        requested = version.normalise(options.new_version)
-        if requested != options.new_version:
-            notes.append(f"version '{options.new_version}' normalised to '{requested}' (PEP 440)")
-        target, bump = requested, requested != current
-        if bump and Version(requested) < Version(current):
+    if intent.new_version is not None:
+        requested = version.normalise(intent.new_version)
+        if requested != intent.new_version:
+            notes.append(f"version '{intent.new_version}' normalised to '{requested}' (PEP 440)")
+        if Version(requested) < Version(current):
             raise VersionError(
                 f"version {requested} is not greater than the current one ({current})",
                 "versions only move forward: choose a greater --new-version",
             )
-    elif options.bump:
-        proposed = version.next_version(current, options.bump, options.pre)
-        if in_progress and not _is_released(remote_state, current_tag, head):
+        return current, requested, requested != current
+    tag_at_head = state.local_tags.get(config.tag_for(current)) == state.head
+    if intent.bump:
+        proposed = version.next_version(current, intent.bump, intent.pre)
+        remote_tag = state.remote.tags.get(config.tag_for(current)) if state.remote else None
+        if tag_at_head and remote_tag != state.head:
             notes.append(f"resuming {current}: its bump and tag were made by an earlier run (not {proposed})")
-        else:
-            target, bump = proposed, True
-    if Version(target).is_devrelease and not options.new_version:
+            return current, current, False
+        return current, proposed, True
+    if Version(current).is_devrelease:
         raise VersionError(
-            f"{target} is a development version (the files moved on after the last release)",
-            f"release {Version(target).base_version} with --bump final, or name it with --new-version",
+            f"{current} is a development version (the files moved on after the last release)",
+            f"release {Version(current).base_version} with --bump final, or name it with --new-version",
         )
-    tag = config.tag_for(target)
+    return current, current, False
 
-    test_all, live_all = test_future.result(), live_future.result()
-    new_on = tuple(r.label for r, files in ((test, test_all), (live, live_all)) if not files)
-    for label in new_on:
-        if label == test.label or not options.test_only:
-            notes.append(f"first release of {name} on {label}: the first upload creates the project there")
-    test_files = files_for(test_all, name, target)
-    live_files = files_for(live_all, name, target)
 
-    # Versions must move forward past every release we can see (tags, live index).
-    all_tags = {**local_tags, **remote_state.tags}
-    released = set(tag_versions(all_tags, config.tag_format).values()) | _index_versions(live_all)
+def _moves_forward(state: ReleaseState, config: Config, target: str) -> None:
+    remote_tags = state.remote.tags if state.remote else {}
+    released = tag_versions({**state.local_tags, **remote_tags}, config) | state.live.versions()
     released.discard(target)
     newer = [v for v in released if Version(v) >= Version(target)]
     if newer:
@@ -249,96 +270,111 @@ def make_plan(project: Path, config: Config, options: Options) -> Plan:
             "bump the version (--bump patch or --new-version)",
         )
 
-    local_tag_sha = local_tags.get(tag)
-    if bump and local_tag_sha:
-        raise GitError(
-            f"tag {tag} already exists at {local_tag_sha[:10]}", f"delete it (git tag -d {tag}) or bump"
-        )
-    if not bump and local_tag_sha and local_tag_sha != head:
-        raise GitError(
-            f"tag {tag} already exists at {local_tag_sha[:10]}, not at HEAD {head[:10]}",
-            f"bump the version (--bump patch) or delete the local tag (git tag -d {tag})",
-        )
-    remote_tag_sha = remote_state.tags.get(tag)
-    if remote_tag_sha and (bump or remote_tag_sha != head):
-        raise GitError(
-            f"tag {tag} already exists on {config.remote} at {remote_tag_sha[:10]}",
-            "bump the version (--bump patch)",
-        )
-    tag_at_head = not bump and local_tag_sha == head
 
-    artifacts = _known_artifacts(git_dir, target, tag_at_head)
-    if test_files and not tag_at_head:
+def _compare(ours: dict[str, str], files: dict[str, IndexFile], label: str, ver: str) -> tuple[str, ...]:
+    """Names of our files the index lacks; stop if it holds anything else for this version."""
+    for filename, entry in files.items():
+        if filename not in ours:
+            raise BurntError(
+                f"{label} holds {filename} for {ver}, which this release did not build",
+                "the version is taken there: bump the version (--bump patch)",
+            )
+        if entry.sha256 != ours[filename]:
+            raise BurntError(
+                f"{label} holds {filename} with other bytes than this release built",
+                "refusing to publish bytes this release did not build: bump the version (--bump patch)",
+            )
+    return tuple(f for f in ours if f not in files)
+
+
+def _artifacts(
+    state: ReleaseState, record: Record | None, target: str, test_files: dict[str, IndexFile],
+    live_files: dict[str, IndexFile], notes: list[str],
+) -> tuple[tuple[Artifact, ...], dict[str, str], tuple[IndexFile, ...]]:  # fmt: skip
+    """(trusted stored artifacts, the hashes this release built, files to fetch back).
+
+    Stored artifacts are trusted when they are exactly what the journal says was built; the
+    index copies only when their sha256 is the journal's. Bytes that this repository cannot
+    prove it built never go anywhere.
+    """
+    recorded = dict(record.artifacts) if record is not None and record.version == target else {}
+    stored = state.stored.get(target, ())
+    stored_hashes = {a.filename: a.sha256 for a in stored}
+    complete = {a.kind for a in stored} == {"sdist", "wheel"}
+    if stored and ((recorded and stored_hashes == recorded) or (not recorded and complete)):
+        return stored, stored_hashes, ()
+    if not test_files and not live_files:
+        return (), {}, ()  # nothing published: build (any stray store is replaced)
+    if not recorded:
+        where = state.test.label if test_files else state.live.label
         raise PackageIndexError(
-            f"{test.label} already holds {target} ({', '.join(sorted(test_files))}), from no release at HEAD",
-            "bump the version (--bump patch)",
+            f"{where} holds {target} but this repository has no record of the bytes it built",
+            "refusing to publish bytes it cannot prove are its own: bump the version (--bump patch)",
         )
-    if test_files and not artifacts:
-        if {dists.parse_filename(f)[0] for f in test_files} != {"sdist", "wheel"}:  # type: ignore[index]
+    fetch: list[IndexFile] = []
+    for filename, sha in recorded.items():
+        entry = next((f[filename] for f in (test_files, live_files) if filename in f), None)
+        if filename in stored_hashes and stored_hashes[filename] == sha:
+            continue
+        if entry is None or entry.sha256 != sha:
             raise PackageIndexError(
-                f"{test.label} holds only part of {target} and the local artifacts are gone",
+                f"{filename} of {target} is neither stored locally nor on an index with the bytes built",
                 "bump the version (--bump patch)",
             )
-        notes.append(f"the artifacts will be downloaded from {test.label}, where they were verified")
-    if artifacts:
-        test_missing = _compare(artifacts, test_files, test.label, target)
-    else:  # either everything is built and uploaded, or everything is downloaded from the test index
-        test_missing = [] if test_files else ["(all)"]
-    if live_files:
-        if not artifacts and not test_files:
-            raise PackageIndexError(
-                f"{target} is already on {live.label}", "already released; bump the version (--bump patch)"
-            )
-        live_missing = _compare(artifacts or _stand_in(test_files), live_files, live.label, target)
-    else:
-        live_missing = ["(all)"]
-    pushed = _is_released(remote_state, tag, head) and remote_state.heads.get(branch) == head
-    changelog_path, release_notes, roll = _release_notes(project, config, options, target, tag_at_head, notes)
-    if live_files and not live_missing and pushed:
-        raise VersionError(
-            f"{target} is already released ({live.label}, tag {tag} on {config.remote})", "bump"
-        )
-
-    steps = (
-        Step("bump", bump or roll, _commit_detail(current, target, bump, roll, changelog_path)),
-        Step("tag", not tag_at_head, f"{tag} at HEAD" if tag_at_head else f"create annotated {tag}"),
-        Step("build", not artifacts and not test_files, "sdist, then wheel from the sdist"),
-        Step("check", True, "twine check --strict; names and metadata agree"),
-        Step("upload-test", bool(test_missing), test.label),
-        Step("verify-test", config.verify, f"install {name}=={target} from {test.label}"),
-        Step("upload-live", not options.test_only and bool(live_missing), live.label),
-        Step("verify-live", not options.test_only and config.verify, f"install from {live.label}"),
-        Step("push", not options.test_only and not pushed, f"{branch} and {tag} to {config.remote}"),
+        fetch.append(entry)
+    notes.append(
+        f"{len(fetch)} file(s) will be fetched back from the index, checked against the sha256 built"
     )
-    plan = Plan(
-        project, name, current, target, tag, branch, config.remote, head, bump, not tag_at_head,
-        test, live, options.test_only, tuple(artifacts), test_files, live_files, steps,
-        tuple(notes), tuple(warnings), new_on, changelog_path, release_notes, roll,
-    )  # fmt: skip
-    return plan
+    return (), recorded, tuple(fetch)
 
 
-def _commit_detail(current: str, target: str, bump: bool, roll: bool, changelog: Path | None) -> str:
-    parts = [f"{current} -> {target}" if bump else f"version stays {current}"]
-    if roll and changelog is not None:
-        parts.append(f"{changelog.name}: Unreleased becomes {target}")
-    return ", ".join(parts)
+def _tag_checks(
+    state: ReleaseState, config: Config, tag: str, bump: bool, resume: Record | None, published: bool
+) -> tuple[str, bool, bool]:
+    """(tag commit, tag exists locally, retag) — or a refusal when the tag is someone else's."""
+    head = state.head
+    local = state.local_tags.get(tag)
+    remote_sha = state.remote.tags.get(tag) if state.remote else None
+    recorded = resume.tag_commit if resume is not None else ""
+    if bump and local:
+        raise GitError(f"tag {tag} already exists at {local[:10]}", f"delete it (git tag -d {tag}) or bump")
+    if published and resume is not None:
+        commit = local or recorded or head
+        if remote_sha and remote_sha != commit:
+            raise GitError(
+                f"tag {tag} is on {config.remote} at {remote_sha[:10]}, not at the release commit "
+                f"{commit[:10]}",
+                f"the published {resume.version} must be tagged at {commit[:10]}: fix the tag on "
+                f"{config.remote}",
+            )
+        return commit, bool(local), False
+    retag = bool(local and local != head and resume is not None and resume.tag == tag and not remote_sha)
+    if local and local != head and not retag:
+        raise GitError(
+            f"tag {tag} already exists at {local[:10]}, not at HEAD {head[:10]}",
+            f"bump the version (--bump patch) or delete the local tag (git tag -d {tag})",
+        )
+    if remote_sha and (bump or remote_sha != head):
+        raise GitError(
+            f"tag {tag} already exists on {config.remote} at {remote_sha[:10]}", "bump the version"
+        )
+    return head, bool(local) and not retag, retag
 
 
 def _release_notes(
-    project: Path, config: Config, options: Options, target: str, tag_at_head: bool, notes: list[str]
+    state: ReleaseState, config: Config, intent: Intent, target: str, tagged: bool, notes: list[str]
 ) -> tuple[Path | None, str, bool]:
     """The changelog's notes for this version; refuse a live release that has none."""
-    path = project / config.changelog if config.changelog else None
-    if path is None or not path.is_file():
+    path = state.project / config.changelog if config.changelog else None
+    if path is None or state.changelog_text is None:
         if config.changelog:
             notes.append(f"no {config.changelog}: release notes skipped")
         return None, "", False
-    found = changelog.notes_for(path, target)
-    roll = found.needs_roll and not tag_at_head
+    found = changelog.notes_for(path, target, state.changelog_text)
+    roll = found.needs_roll and not tagged
     if not found.text:
         message = f"{path.name} has no notes for {target} (its Unreleased section is empty)"
-        if options.test_only or options.allow_empty_changelog:
+        if intent.test_only or intent.allow_empty_changelog:
             notes.append(f"warning: {message}")
         else:
             raise changelog.ChangelogError(
@@ -347,47 +383,107 @@ def _release_notes(
     return path, found.text, roll
 
 
-def _repositories(config: Config, options: Options) -> tuple[Repository, Repository]:
-    test = indexes.resolve_repository(
-        options.test_repository or config.test_repository, simple_overrides=config.simple_index
-    )
-    live = indexes.resolve_repository(
-        options.repository or config.repository, simple_overrides=config.simple_index
-    )
-    if test.upload_url == live.upload_url:
+def _held(view: IndexView, name: str, ver: str) -> dict[str, IndexFile]:
+    if view.files is None:
+        raise PackageIndexError(f"{view.label} could not be read ({view.error})", "re-run when it answers")
+    return view.holds(name, ver)
+
+
+def make_plan(state: ReleaseState, config: Config, intent: Intent) -> Plan:
+    """Decide every step from the observed state; raise on anything unsafe."""
+    notes: list[str] = []
+    if state.test.repository.upload_url == state.live.repository.upload_url:
         raise PackageIndexError(
-            f"the test and live repositories are the same ({test.upload_url})",
+            f"the test and live repositories are the same ({state.test.repository.upload_url})",
             "set test-repository and repository to different indexes",
         )
-    return test, live
-
-
-def _stand_in(files: dict[str, IndexFile]) -> list[Artifact]:
-    # The test index's files stand in for artifacts we will download from it.
-    return [Artifact(Path(f), "", "", "", 0, entry.sha256 or "") for f, entry in files.items()]
-
-
-def _is_released(remote_state: vcs.RemoteState, tag: str, head: str) -> bool:
-    return remote_state.tags.get(tag) == head
-
-
-def preflight(plan: Plan, options: Options, config: Config) -> None:
-    """The refusals that need the whole plan: credentials, confirmation, and the push."""
-    if plan.will("upload-test") and not plan.test.has_credentials:
-        raise CredentialsError(
-            f"no credentials for {plan.test.label}",
-            f"add a [{plan.test.label}] section with an API token to ~/.pypirc, or set TWINE_PASSWORD",
+    release_branch = _release_branch(config, state)
+    branch = _check_tree(state, release_branch)
+    remote_head = state.remote.heads.get(branch) if state.remote else None
+    if remote_head and not state.contains(remote_head):
+        raise GitError(
+            f"branch '{branch}' is behind {config.remote}/{branch}",
+            f"git pull {config.remote} {branch} first, then re-run",
         )
-    if plan.will("upload-live") and not plan.live.has_credentials:
-        raise CredentialsError(
-            f"no credentials for {plan.live.label}",
-            f"add a [{plan.live.label}] section with an API token to ~/.pypirc, or set TWINE_PASSWORD",
+    record = open_record(state)
+    resume = _resume(state, record, config, notes)
+    current, target, bump = _target(state, config, intent, resume, notes)
+    tag = config.tag_for(target)
+    if resume is None:
+        _moves_forward(state, config, target)
+    test_files, live_files = _held(state.test, state.name, target), _held(state.live, state.name, target)
+    published = bool(test_files or live_files) or (resume is not None and resume.published)
+    if test_files and resume is None and state.local_tags.get(tag) != state.head:
+        raise PackageIndexError(
+            f"{state.test.label} already holds {target} ({', '.join(sorted(test_files))}), "
+            "from no release at HEAD",
+            "bump the version (--bump patch)",
         )
-    if plan.needs_confirmation and not (options.yes or options.can_confirm or options.dry_run):
+    if live_files and resume is None and state.local_tags.get(tag) != state.head:
+        raise PackageIndexError(
+            f"{target} is already on {state.live.label}", "bump the version (--bump patch)"
+        )
+    tag_commit, tag_exists, retag = _tag_checks(state, config, tag, bump, resume, published)
+    journal_record = resume if resume is not None else state.records.get(target)
+    artifacts, expected, downloads = _artifacts(state, journal_record, target, test_files, live_files, notes)
+    test_missing = _compare(expected, test_files, state.test.label, target) if expected else None
+    live_missing = _compare(expected, live_files, state.live.label, target) if expected else None
+    remote = state.remote
+    pushed = bool(
+        remote and remote.tags.get(tag) == tag_commit and remote.heads.get(branch) in (state.head, tag_commit)
+    )
+    complete = bool(live_files) and live_missing == () and pushed and not intent.test_only
+    changelog_path, release_notes, roll = _release_notes(
+        state, config, intent, target, tag_exists or complete, notes
+    )
+    new_on = tuple(v.label for v in (state.test, state.live) if not v.files)
+    for label in new_on:
+        if label == state.test.label or not intent.test_only:
+            notes.append(
+                f"first release of {state.name} on {label}: the first upload creates the project there"
+            )
+    if complete:
+        notes.append(f"{target} is already released ({state.live.label}, tag {tag} on {config.remote})")
+    verified = frozenset(
+        label
+        for label in (state.test.label, state.live.label)
+        if journal_record is not None and _verified(journal_record, label, expected)
+    )
+    plan = Plan(
+        project=state.project, git_dir=state.git_dir, name=state.name, current_version=current,
+        version=target, tag=tag, tag_commit=tag_commit, branch=branch, remote=config.remote,
+        head=state.head, bump=bump, test=state.test.repository, live=state.live.repository,
+        test_only=intent.test_only, artifacts=artifacts, expected=expected, downloads=downloads,
+        test_files=test_files, live_files=live_files, test_missing=test_missing,
+        live_missing=live_missing, tag_exists=tag_exists, retag=retag, pushed=pushed,
+        verified=verified, resumed=resume is not None, complete=complete, roll_changelog=roll,
+        changelog=changelog_path, release_notes=release_notes,
+        post_release=config.post_release == "dev" and not intent.test_only and not complete,
+        verify=config.verify,
+        finish_command=resume.command if resume is not None else (),
+        notes=tuple(notes), warnings=state.warnings, new_on=new_on,
+    )  # fmt: skip
+    steps = tuple(PlannedStep(s.name, s.phase, *s.decide(plan)) for s in STEPS)
+    return dataclasses.replace(plan, steps=steps)
+
+
+def _verified(record: Record, label: str, expected: dict[str, str]) -> bool:
+    return bool(expected) and journal.verify_key(label, expected) in record.verified
+
+
+def preflight(plan: Plan, intent: Intent) -> None:
+    """The refusals that need the whole plan: credentials and confirmation.
+
+    The push probe, which talks to the remote, is the PUSH step's `probe` (see `pipeline`).
+    """
+    for step, repo in ((StepName.UPLOAD_TEST, plan.test), (StepName.UPLOAD_LIVE, plan.live)):
+        if plan.will(step) and not repo.has_credentials:
+            raise CredentialsError(
+                f"no credentials for {repo.label}",
+                f"add a [{repo.label}] section with an API token to ~/.pypirc, or set TWINE_PASSWORD",
+            )
+    if plan.needs_confirmation and not (intent.yes or intent.can_confirm or intent.dry_run):
         raise Aborted(
             f"a live release of {plan.version} needs confirmation and there is no terminal",
             "pass --yes to release without asking",
         )
-    if plan.will("push"):
-        repo = vcs.open_repo(plan.project)
-        vcs.push_dry_run(repo, plan.remote, [f"HEAD:refs/heads/{plan.branch}"], config.timeout)

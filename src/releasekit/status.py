@@ -12,10 +12,11 @@ from typing import Any
 
 from packaging.version import Version
 
-from . import changelog, dists, indexes, journal, vcs, version
+from . import changelog, version
 from .config import Config
 from .errors import ReleaseError
-from .plan import files_for, project_name, tag_versions
+from .plan import open_record
+from .state import IndexView, ReleaseState, observe, tag_versions
 
 BUMPS = (("major", None), ("minor", None), ("patch", None), ("minor", "rc"), ("pre", None), ("final", None))
 
@@ -23,55 +24,57 @@ BUMPS = (("major", None), ("minor", None), ("patch", None), ("minor", "rc"), ("p
 def gather(project: Path, config: Config, *, offline: bool = False) -> dict[str, Any]:
     """Every fact of the release's state, as plain data (the --json output)."""
     timeout = min(config.timeout, 10.0)
-    repo = vcs.open_repo(project)
-    git_dir = vcs.git_dir(repo)
-    name = project_name(project)
-    current = version.normalise(version.read_version(project).version)
-    unknown: list[str] = []
-    head = vcs.head_sha(repo)
-    branch = vcs.current_branch(repo)
-    changed, untracked = vcs.unclean_paths(repo)
-    tags = vcs.local_tags(repo)
-    released = tag_versions(tags, config.tag_format)
+    state = observe(project, _with_timeout(config, timeout), offline=offline, lenient=True)
+    return report(state, config)
+
+
+def _with_timeout(config: Config, timeout: float) -> Config:
+    import dataclasses
+
+    return dataclasses.replace(config, timeout=timeout)
+
+
+def report(state: ReleaseState, config: Config) -> dict[str, Any]:
+    """The status report: a pure function of the observed state."""
+    current = version.normalise(state.version_text)
+    released = {t: v for t in state.local_tags for v in tag_versions({t: ""}, config)}
     last_tag = max(released, key=lambda t: Version(released[t])) if released else None
-    report: dict[str, Any] = {
-        "name": name,
+    unknown: list[str] = []
+    out: dict[str, Any] = {
+        "name": state.name,
         "version": current,
-        "head": head,
-        "branch": branch,
-        "clean": not changed and not untracked,
-        "changed": changed,
-        "untracked": untracked,
+        "head": state.head,
+        "branch": state.branch,
+        "clean": not state.changed and not state.untracked,
+        "changed": list(state.changed),
+        "untracked": list(state.untracked),
         "last_release": {
             "tag": last_tag,
             "version": released.get(last_tag) if last_tag else None,
-            "commits_since": vcs.count_commits(repo, f"{last_tag}..HEAD") if last_tag else None,
+            "commits_since": state.commits_since if last_tag else None,
         },
-        "remote": _remote(repo, config, branch, head, timeout, offline, unknown),
+        "remote": _remote(state, config, unknown),
         "next": _next_versions(current),
     }
-    tag = config.tag_for(current)
-    stored = journal.artifacts_dir(git_dir, current)
-    artifacts = dists.collect(stored) if stored.is_dir() else []
-    report["indexes"] = {
-        role: _index(target, config, name, current, artifacts, timeout, offline, unknown)
-        for role, target in (("test", config.test_repository), ("live", config.repository))
+    record = open_record(state)
+    shown = record.version if record is not None else current
+    artifacts = state.stored.get(shown, ())
+    ours = (
+        dict(record.artifacts)
+        if record is not None and record.artifacts
+        else {a.filename: a.sha256 for a in artifacts}
+    )
+    out["indexes"] = {
+        role: _index(view, state.name, shown, ours, unknown)
+        for role, view in (("test", state.test), ("live", state.live))
     }
-    report["in_progress"] = _in_progress(report, tags.get(tag) == head, tag)
-    report["release_notes"] = _notes(project, config, current)
-    report["unknown"] = unknown
-    return report
+    out["in_progress"] = _in_progress(state, config, out, record, shown)
+    out["release_notes"] = _notes(state, config, current)
+    out["unknown"] = unknown
+    return out
 
 
-def _remote(
-    repo: Any,
-    config: Config,
-    branch: str | None,
-    head: str,
-    timeout: float,
-    offline: bool,
-    unknown: list[str],
-) -> dict[str, Any]:
+def _remote(state: ReleaseState, config: Config, unknown: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": config.remote,
         "reachable": False,
@@ -79,48 +82,26 @@ def _remote(
         "behind": None,
         "tags": [],
     }
-    if offline:
-        unknown.append(f"the remote {config.remote} (offline)")
-        return out
-    try:
-        state = vcs.read_remote(repo, config.remote, timeout)
-    except ReleaseError as exc:
-        unknown.append(f"the remote {config.remote} ({exc.message})")
+    if state.remote is None:
+        unknown.append(f"the remote {config.remote} ({state.remote_error})")
         return out
     out["reachable"] = True
-    out["tags"] = sorted(state.tags)
-    remote_head = state.heads.get(branch or "")
-    if remote_head:
-        out["ahead"] = vcs.count_commits(repo, f"{remote_head}..HEAD")
-        out["behind"] = vcs.count_commits(repo, f"HEAD..{remote_head}")
-        if out["behind"] is None:  # the remote has commits this clone never fetched
-            out["behind"] = "unknown (not fetched)"
+    out["tags"] = sorted(state.remote.tags)
+    counts = state.remote_counts
+    if counts is not None:
+        out["ahead"], out["behind"] = counts
     return out
 
 
 def _index(
-    target: str,
-    config: Config,
-    name: str,
-    current: str,
-    artifacts: list[dists.Artifact],
-    timeout: float,
-    offline: bool,
-    unknown: list[str],
+    view: IndexView, name: str, current: str, ours: dict[str, str], unknown: list[str]
 ) -> dict[str, Any]:
-    repo = indexes.resolve_repository(target, simple_overrides=config.simple_index)
-    out: dict[str, Any] = {"index": repo.label, "simple_url": repo.simple_url, "reachable": False}
-    if offline:
-        unknown.append(f"what {repo.label} holds (offline)")
+    out: dict[str, Any] = {"index": view.label, "simple_url": view.repository.simple_url, "reachable": False}
+    if view.files is None:
+        unknown.append(f"what {view.label} holds ({view.error})")
         return out
-    try:
-        files = indexes.list_files(repo, name, timeout)
-    except ReleaseError as exc:
-        unknown.append(f"what {repo.label} holds ({exc.message})")
-        return out
-    versions = sorted({p[2] for p in map(dists.parse_filename, files) if p}, key=Version)
-    mine = files_for(files, name, current)
-    ours = {a.filename: a.sha256 for a in artifacts}
+    versions = sorted(view.versions(), key=Version)
+    mine = view.holds(name, current)
     out.update(
         reachable=True,
         latest=versions[-1] if versions else None,
@@ -132,17 +113,29 @@ def _index(
     return out
 
 
-def _in_progress(report: dict[str, Any], tagged_at_head: bool, tag: str) -> dict[str, Any] | None:
-    live, test = report["indexes"]["live"], report["indexes"]["test"]
-    pushed = tag in report["remote"]["tags"]
+def _in_progress(
+    state: ReleaseState, config: Config, out: dict[str, Any], record: Any, shown: str
+) -> dict[str, Any] | None:
+    """The unfinished release and the exact command that finishes it (the planner's own rule)."""
+    live, test = out["indexes"]["live"], out["indexes"]["test"]
+    tag = config.tag_for(shown)
+    pushed = tag in out["remote"]["tags"]
+    tagged_at_head = state.local_tags.get(tag) == state.head
     if live.get("complete") and pushed:
         return None
-    if not tagged_at_head and not test.get("has_current"):
+    if record is None and not tagged_at_head and not test.get("has_current"):
         return None
     done = [f"on {i['index']}" for i in (test, live) if i.get("has_current")]
     if pushed:
         done.append(f"{tag} pushed")
-    return {"version": report["version"], "done": done, "finish_with": "release --yes"}
+    return {"version": shown, "done": done, "finish_with": " ".join(finish_command(record))}
+
+
+def finish_command(record: Any) -> list[str]:
+    """The journal's command with --test dropped and --yes added: what finishes the release."""
+    command = list(record.command) if record is not None and record.command else ["release"]
+    command = [part for part in command if part != "--test"]
+    return command if "--yes" in command else [*command, "--yes"]
 
 
 def _next_versions(current: str) -> dict[str, str]:
@@ -156,11 +149,10 @@ def _next_versions(current: str) -> dict[str, str]:
     return out
 
 
-def _notes(project: Path, config: Config, current: str) -> str | None:
-    path = project / config.changelog if config.changelog else None
-    if path is None or not path.is_file():
+def _notes(state: ReleaseState, config: Config, current: str) -> str | None:
+    if not config.changelog or state.changelog_text is None:
         return None
     try:
-        return changelog.notes_for(path, current).text
+        return changelog.notes_for(state.project / config.changelog, current, state.changelog_text).text
     except ReleaseError:
         return None

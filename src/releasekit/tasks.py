@@ -109,8 +109,10 @@ def release(
     """Release the package: test index, verify, live index, verify, push the commit and tag."""
     from . import journal, vcs
     from .config import load_config
-    from .pipeline import execute
-    from .plan import Options, make_plan, preflight
+    from .pipeline import execute, recover
+    from .plan import Intent, make_plan, preflight
+    from .state import observe
+    from .steps import StepName, probe_push
 
     if bump and new_version:
         raise ReleaseError("--bump and --new-version cannot be combined", "choose one")
@@ -118,16 +120,20 @@ def release(
         raise ReleaseError("--pre goes with --bump", "e.g. --bump minor --pre rc, or --bump pre --pre b")
     project = Path.cwd()
     reporter = ConsoleReporter()
-    config = load_config(project, _overrides(c))
+    flags = {"repository": repository, "test-repository": test_repository}
+    config = load_config(project, {**_overrides(c), **{k: v for k, v in flags.items() if v}})
+    command = _command(test=test, yes=yes, bump=bump, pre=pre, new_version=new_version,
+                       allow_empty_changelog=allow_empty_changelog, **flags)  # fmt: skip
+    git_dir = vcs.git_dir(vcs.open_repo(project))
     if abort:
         from .abort import abort as abort_release
 
-        with journal.release_lock(vcs.git_dir(vcs.open_repo(project)), "releasekit release --abort"):
-            undone = abort_release(project, config, test_repository=test_repository, repository=repository)
+        with journal.release_lock(git_dir, "releasekit release --abort"):
+            undone = abort_release(project, config)
         for line in undone:
             reporter.step("abort", "done", line)
         return
-    options = Options(
+    intent = Intent(
         test_only=test,
         bump=bump,
         pre=pre,
@@ -136,27 +142,50 @@ def release(
         yes=yes,
         allow_empty_changelog=allow_empty_changelog,
         can_confirm=sys.stdin.isatty(),
-        repository=repository,
-        test_repository=test_repository,
     )
     if dry_run:
-        plan = make_plan(project, config, options)
+        plan = make_plan(observe(project, config), config, intent)
         console.print_plan(reporter, plan)
         for step in plan.steps:
-            reporter.step(step.name, "would" if step.run else "skipped", step.why)
-        preflight(plan, options, config)
+            reporter.step(step.name.value, "would" if step.run else "skipped", step.why)
+        preflight(plan, intent)
+        if plan.will(StepName.PUSH):
+            probe_push(plan, vcs.open_repo(project), config.timeout)
         reporter.note("dry run: preflight passed; nothing was changed")
+        if json_:
+            print(redact.scrub(json.dumps(plan.as_dict(), indent=2)))
         return
-    with journal.release_lock(vcs.git_dir(vcs.open_repo(project)), " ".join(["releasekit", *sys.argv[1:]])):
-        plan = make_plan(project, config, options)
+    with journal.release_lock(git_dir, " ".join(["releasekit", *command])):
+        for line in recover(project):
+            reporter.step("recover", "done", line)
+        plan = make_plan(observe(project, config), config, intent)
         console.print_plan(reporter, plan)
-        preflight(plan, options, config)
+        preflight(plan, intent)
+        if plan.will(StepName.PUSH):
+            probe_push(plan, vcs.open_repo(project), config.timeout)
         if plan.needs_confirmation and not yes and not _confirm(plan):
             raise Aborted("not confirmed; nothing was changed")
-        summary = execute(plan, config, options, reporter)
+        summary = execute(plan, config, reporter, command)
     console.print_summary(reporter, summary)
     if json_:
         print(redact.scrub(json.dumps(summary.as_dict(), indent=2)))
+
+
+def _command(**flags: str | bool | None) -> list[str]:
+    """The release command line in canonical form: what the journal keeps to finish it with."""
+    out = ["release"]
+    for key, value in flags.items():
+        option = "--" + key.replace("_", "-")
+        if value is True:
+            out.append(option)
+        elif isinstance(value, str) and value:
+            out += [option, value]
+    return out
+
+
+def _program() -> str:
+    name = Path(sys.argv[0]).name
+    return name if name in ("invoke", "inv") else "releasekit"
 
 
 def _ask(question: str, default: str | None, flag: str, interactive: bool) -> str:
@@ -314,9 +343,8 @@ def status(c: Context, json_: bool = False, offline: bool = False, debug: bool =
 
     project = Path.cwd()
     report = gather(project, load_config(project, _overrides(c)), offline=offline)
-    program = Path(sys.argv[0]).name if Path(sys.argv[0]).name in ("invoke", "inv") else "releasekit"
     if report["in_progress"]:
-        report["in_progress"]["finish_with"] = f"{program} {report['in_progress']['finish_with']}"
+        report["in_progress"]["finish_with"] = f"{_program()} {report['in_progress']['finish_with']}"
     if json_:
         print(redact.scrub(json.dumps(report, indent=2)))
         return

@@ -18,7 +18,11 @@ from . import redact
 from .errors import GitError
 
 # Git must never wait on a person: no credential prompt, no editor, no pager.
-_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_EDITOR": "true", "GIT_PAGER": "cat", "GIT_ASKPASS": "echo"}
+# Reads take no optional locks: a read interrupted by Ctrl-C must never leave .git/index.lock.
+_GIT_ENV = {
+    "GIT_TERMINAL_PROMPT": "0", "GIT_EDITOR": "true", "GIT_PAGER": "cat", "GIT_ASKPASS": "echo",
+    "GIT_OPTIONAL_LOCKS": "0",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,10 @@ def _git(repo: git.Repo, *args: str, timeout: float | None = None) -> str:
 
 
 def head_sha(repo: git.Repo) -> str:
-    return repo.head.commit.hexsha
+    try:
+        return repo.head.commit.hexsha
+    except ValueError as exc:  # a repository without a commit yet
+        raise GitError("the repository has no commit yet", "commit the project first (git commit)") from exc
 
 
 def git_dir(repo: git.Repo) -> Path:
@@ -75,8 +82,20 @@ def current_branch(repo: git.Repo) -> str | None:
 
 def unclean_paths(repo: git.Repo) -> tuple[list[str], list[str]]:
     """Tracked changes (staged or not) and untracked files that .gitignore does not cover."""
-    changed = [line[3:] for line in _git(repo, "status", "--porcelain", "--untracked-files=no").splitlines()]
-    return changed, list(repo.untracked_files)
+    out = _git(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all")
+    changed, untracked = [], []
+    entries = iter(out.split("\0"))
+    for entry in entries:
+        if len(entry) < 4:
+            continue
+        code, path = entry[:2], entry[3:]
+        if code == "??":
+            untracked.append(path)
+        else:
+            changed.append(path)
+            if "R" in code or "C" in code:
+                next(entries, None)  # a rename's second path
+    return changed, untracked
 
 
 def remote_url(repo: git.Repo, remote: str) -> str:
@@ -138,13 +157,26 @@ def commit_files(repo: git.Repo, paths: list[Path], message: str) -> str:
     return head_sha(repo)
 
 
-def create_tag(repo: git.Repo, name: str, message: str) -> None:
-    """An annotated tag at HEAD: lightweight tags are skipped by --follow-tags and carry no date."""
-    _git(repo, "tag", "--annotate", "-m", message, name, "HEAD")
+def create_tag(repo: git.Repo, name: str, message: str, commit: str = "HEAD") -> None:
+    """An annotated tag: lightweight tags are skipped by --follow-tags and carry no date."""
+    _git(repo, "tag", "--annotate", "-m", message, name, commit)
+
+
+def parent(repo: git.Repo, sha: str) -> str | None:
+    """The first parent of a commit, or None for a root commit or an unknown one."""
+    try:
+        return str(repo.git.rev_parse("--verify", "--quiet", f"{sha}^1^{{commit}}")).strip() or None
+    except GitCommandError:
+        return None
 
 
 def delete_tag(repo: git.Repo, name: str) -> None:
     _git(repo, "tag", "--delete", name)
+
+
+def restore(repo: git.Repo, paths: list[str]) -> None:
+    """Put these work-tree paths back to HEAD's content (undoing an interrupted bump)."""
+    _git(repo, "checkout", "HEAD", "--", *paths)
 
 
 def reset_hard(repo: git.Repo, sha: str) -> None:
@@ -152,32 +184,43 @@ def reset_hard(repo: git.Repo, sha: str) -> None:
     _git(repo, "reset", "--quiet", "--hard", sha)
 
 
-def push_refspecs(branch: str, tag: str) -> list[str]:
-    return [f"HEAD:refs/heads/{branch}", f"refs/tags/{tag}:refs/tags/{tag}"]
+def push_dry_run(
+    repo: git.Repo, remote: str, branch: str, tag: str, timeout: float, tag_source: str | None = None
+) -> None:
+    """Ask git whether branch and tag would both be accepted, before anything is published.
 
-
-def push_dry_run(repo: git.Repo, remote: str, refspecs: list[str], timeout: float) -> None:
-    """Ask git whether the push would be accepted (fast-forward, permissions) without sending."""
-    _git(repo, "push", "--dry-run", "--atomic", "--porcelain", remote, *refspecs, timeout=timeout)
-
-
-def push(repo: git.Repo, remote: str, branch: str, tag: str, timeout: float) -> None:
-    """Push branch and tag in one atomic push and confirm the remote holds both."""
-    flags_failed = git.PushInfo.ERROR | git.PushInfo.REJECTED | git.PushInfo.REMOTE_REJECTED
-    flags_failed |= git.PushInfo.REMOTE_FAILURE
+    Before the tag exists the probe offers HEAD's commit under the tag's name (`tag_source`
+    names the local tag once it exists): an existing remote tag of that name, or a branch that
+    is not a fast-forward, fails here.
+    """
+    refspecs = [f"HEAD:refs/heads/{branch}", f"{tag_source or head_sha(repo)}:refs/tags/{tag}"]
     try:
-        infos = repo.remote(remote).push(push_refspecs(branch, tag), atomic=True, kill_after_timeout=timeout)
-    except GitCommandError as exc:
-        detail = redact.scrub((exc.stderr or str(exc)).strip().splitlines()[-1] if exc.stderr else str(exc))
-        raise GitError(f"git push to {remote} was refused: {detail.strip()[:300]}") from exc
-    bad = [i for i in infos if i.flags & flags_failed]
-    if bad or not infos:
-        summary = "; ".join(redact.scrub(f"{i.remote_ref_string}: {i.summary.strip()}") for i in bad)
-        raise GitError(f"git push to {remote} was refused: {summary or 'nothing was pushed'}")
-    state = read_remote(repo, remote, timeout)
+        _git(repo, "push", "--dry-run", "--atomic", "--porcelain", remote, *refspecs, timeout=timeout)
+    except GitError as exc:
+        raise GitError(
+            f"{remote} would refuse the push of {branch} and {tag}: {exc.message.split(': ', 1)[-1]}",
+            f"git pull {remote} {branch}, or remove a conflicting tag {tag} from {remote}, then re-run",
+        ) from exc
+
+
+def push(
+    repo: git.Repo, remote: str, branch: str, tag: str, timeout: float, tag_commit: str | None = None
+) -> None:
+    """Push branch and tag in one atomic push and confirm the remote holds both.
+
+    git itself runs the push (not GitPython's wrapper, which logs raw remote lines on its own),
+    so every refusal comes back as one GitError.
+    """
     head = head_sha(repo)
-    if state.heads.get(branch) != head or state.tags.get(tag) != head:
-        raise GitError(f"after the push, {remote} does not hold {branch} and {tag} at {head[:10]}")
+    tag_at = tag_commit or head
+    refspecs = [f"HEAD:refs/heads/{branch}", f"refs/tags/{tag}:refs/tags/{tag}"]
+    try:
+        _git(repo, "push", "--atomic", "--porcelain", remote, *refspecs, timeout=timeout)
+    except GitError as exc:
+        raise GitError(f"git push to {remote} was refused: {exc.message.split(': ', 1)[-1]}") from exc
+    state = read_remote(repo, remote, timeout)
+    if state.heads.get(branch) != head or state.tags.get(tag) != tag_at:
+        raise GitError(f"after the push, {remote} does not hold {branch} at {head[:10]} and {tag}")
 
 
 def inside_work_tree(path: Path) -> bool:

@@ -1,0 +1,246 @@
+"""Observe a release's world once: the files, git, the remote, both indexes, the journal.
+
+Everything the planner, `status` and `--abort` decide is a pure function of the one frozen
+`ReleaseState` made here; nothing downstream re-reads git or an index to be sure, except the
+confirmation that an upload or a push really landed. The three network reads (the remote and
+the two indexes) run in parallel.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from . import changelog, dists, indexes, journal, vcs, version
+from .config import Config, read_pyproject
+from .dists import Artifact
+from .errors import ReleaseError, VersionError
+from .indexes import IndexFile, Repository
+from .journal import Record
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class IndexView:
+    """One index as seen at the start: None files means it was not read (offline, or down)."""
+
+    repository: Repository
+    files: dict[str, IndexFile] | None
+    error: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.repository.label
+
+    def holds(self, name: str, ver: str) -> dict[str, IndexFile]:
+        """The files of exactly this name and version."""
+        out = {}
+        for filename, entry in (self.files or {}).items():
+            parsed = dists.parse_filename(filename)
+            if parsed and parsed[1] == name and parsed[2] == ver:
+                out[filename] = entry
+        return out
+
+    def versions(self) -> set[str]:
+        return {p[2] for p in map(dists.parse_filename, self.files or {}) if p}
+
+
+@dataclass(frozen=True)
+class ReleaseState:
+    """The release's world at one moment; see `observe`."""
+
+    project: Path
+    git_dir: Path
+    name: str
+    version_text: str  # as written in the files
+    version_files: tuple[Path, ...]
+    head: str
+    branch: str | None
+    branches: tuple[str, ...]
+    changed: tuple[str, ...]
+    untracked: tuple[str, ...]
+    local_tags: dict[str, str]
+    remote: vcs.RemoteState | None  # None: not read (offline, or unreachable)
+    remote_error: str
+    test: IndexView
+    live: IndexView
+    records: dict[str, Record]
+    stored: dict[str, tuple[Artifact, ...]]  # version -> artifacts kept in .git/releasekit
+    reachable: frozenset[str]  # the commits of interest that HEAD contains (itself included)
+    parents: dict[str, str | None] = field(default_factory=dict)  # commit of interest -> first parent
+    changelog_text: str | None = None  # None: no changelog file
+    commits_since: int | None = None  # since the newest release tag of the tag format
+    remote_counts: tuple[int | None, int | str | None] | None = None  # (ahead, behind) the remote branch
+    warnings: tuple[str, ...] = ()
+
+    def contains(self, sha: str | None) -> bool:
+        """True when HEAD is `sha` or descends from it."""
+        return bool(sha) and sha in self.reachable
+
+
+def project_name(project: Path) -> str:
+    name = read_pyproject(project).get("project", {}).get("name")
+    if not isinstance(name, str) or not name:
+        raise VersionError("pyproject.toml has no [project] name", "add name = ... under [project]")
+    return canonicalize_name(name)
+
+
+def _result(future: Future[T], lenient: bool, errors: list[str]) -> T | None:
+    try:
+        return future.result()
+    except ReleaseError as exc:
+        if not lenient:
+            raise
+        errors.append(exc.message)
+        return None
+
+
+def observe(
+    project: Path, config: Config, *, offline: bool = False, lenient: bool = False, remote: bool = True
+) -> ReleaseState:
+    """Read the whole state once.
+
+    `lenient` turns an unreachable remote or index into a recorded error instead of a failure
+    (for `status`); `offline` reads neither; `remote=False` skips only the remote.
+    """
+    repo = vcs.open_repo(project)
+    git_dir = vcs.git_dir(repo)
+    head = vcs.head_sha(repo)
+    if remote:
+        vcs.remote_url(repo, config.remote)  # a missing remote is a config error, not a git failure
+    name = project_name(project)
+    test_repo, live_repo = _repositories(config)
+    errors: list[str] = []
+    remote_error = ""
+    remote_state: vcs.RemoteState | None = None
+    views: list[IndexView] = []
+    if offline:
+        views = [IndexView(test_repo, None, "offline"), IndexView(live_repo, None, "offline")]
+    else:
+        pool = ThreadPoolExecutor(max_workers=3)
+        remote_future = pool.submit(vcs.read_remote, repo, config.remote, config.timeout) if remote else None
+        futures = [pool.submit(indexes.list_files, r, name, config.timeout) for r in (test_repo, live_repo)]
+        pool.shutdown(wait=False)
+        if remote_future is not None:
+            remote_state = _result(remote_future, lenient, errors)
+        remote_error = errors[-1] if errors else ""
+        for repository, future in zip((test_repo, live_repo), futures, strict=True):
+            before = len(errors)
+            files = _result(future, lenient, errors)
+            views.append(IndexView(repository, files, errors[-1] if len(errors) > before else ""))
+    source = version.read_version(project)
+    records = journal.load(git_dir).records()
+    local_tags = vcs.local_tags(repo)
+    changed, untracked = vcs.unclean_paths(repo)
+    interesting = _interesting(records, local_tags, remote_state, config)
+    parents = {
+        sha: vcs.parent(repo, sha) for sha in {head, *(r.bump_commit for r in records.values())} if sha
+    }
+    return ReleaseState(
+        project=project,
+        git_dir=git_dir,
+        name=name,
+        version_text=source.version,
+        version_files=source.files,
+        head=head,
+        branch=vcs.current_branch(repo),
+        branches=tuple(vcs.local_branches(repo)),
+        changed=tuple(changed),
+        untracked=tuple(untracked),
+        local_tags=local_tags,
+        remote=remote_state,
+        remote_error="offline" if offline else (remote_error if remote else "not read"),
+        test=views[0],
+        live=views[1],
+        records=records,
+        stored=_stores(git_dir, source.version, records),
+        reachable=frozenset(sha for sha in interesting if sha == head or vcs.contains(repo, sha, head)),
+        parents=parents,
+        changelog_text=_changelog(project, config),
+        commits_since=_commits_since(repo, local_tags, config),
+        remote_counts=_remote_counts(repo, remote_state, vcs.current_branch(repo)),
+        warnings=tuple(indexes.pypirc_warnings(indexes.pypirc_path())),
+    )
+
+
+def _commits_since(repo: Any, tags: dict[str, str], config: Config) -> int | None:
+    released = {t: v for t in tags for v in tag_versions({t: ""}, config)}
+    if not released:
+        return None
+    last = max(released, key=lambda t: Version(released[t]))
+    return vcs.count_commits(repo, f"{last}..HEAD")
+
+
+def _remote_counts(
+    repo: Any, remote: vcs.RemoteState | None, branch: str | None
+) -> tuple[int | None, int | str | None] | None:
+    head = remote.heads.get(branch or "") if remote is not None else None
+    if not head:
+        return None
+    behind = vcs.count_commits(repo, f"HEAD..{head}")
+    return vcs.count_commits(repo, f"{head}..HEAD"), "unknown (not fetched)" if behind is None else behind
+
+
+def tag_versions(tags: dict[str, str], config: Config) -> set[str]:
+    """The canonical versions that tags of the configured format name."""
+    prefix, _, suffix = config.tag_format.partition("{version}")
+    out = set()
+    for tag in tags:
+        if tag.startswith(prefix) and tag.endswith(suffix) and len(tag) > len(prefix) + len(suffix):
+            text = tag[len(prefix) : len(tag) - len(suffix)]
+            try:
+                out.add(version.normalise(text))
+            except VersionError:
+                continue
+    return out
+
+
+def _changelog(project: Path, config: Config) -> str | None:
+    path = project / config.changelog if config.changelog else None
+    return changelog.read(path) if path is not None and path.is_file() else None
+
+
+def _repositories(config: Config) -> tuple[Repository, Repository]:
+    test = indexes.resolve_repository(config.test_repository, simple_overrides=config.simple_index)
+    live = indexes.resolve_repository(config.repository, simple_overrides=config.simple_index)
+    return test, live
+
+
+def _interesting(
+    records: dict[str, Record], tags: dict[str, str], remote: vcs.RemoteState | None, config: Config
+) -> set[str]:
+    """The commits whose ancestry the planner asks about: tags, journaled commits, the remote."""
+    shas = set(tags.values())
+    for record in records.values():
+        shas |= {record.bump_parent, record.bump_commit, record.tag_commit}
+    if remote is not None:
+        shas |= set(remote.heads.values()) | set(remote.tags.values())
+    return {s for s in shas if s}
+
+
+def _stores(git_dir: Path, current: str, records: dict[str, Record]) -> dict[str, tuple[Artifact, ...]]:
+    """Artifacts kept for the current version and every unfinished release; links are dropped."""
+    out: dict[str, tuple[Artifact, ...]] = {}
+    versions = {current, *(v for v, r in records.items() if r.open)}
+    for text in versions:
+        try:
+            ver = version.normalise(text)
+        except ReleaseError:
+            continue
+        store = journal.stored_dir(git_dir, ver)
+        if store is None:
+            continue
+        files = [
+            dists.describe(p)
+            for p in sorted(store.iterdir())
+            if p.is_file() and not p.is_symlink() and dists.parse_filename(p.name)
+        ]
+        if files:
+            out[ver] = tuple(sorted(files, key=lambda a: (a.kind != "wheel", a.filename)))
+    return out
