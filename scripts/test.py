@@ -1,4 +1,7 @@
-"""Run the whole test suite (and ruff) in the project's own environment: `python3 scripts/test.py`."""
+"""Run the whole test suite (and ruff) in the project's own environment: `python3 scripts/test.py`.
+
+`--fast` is the edit-test lane: the same checks, without the end-to-end tests marked `slow`.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +12,16 @@ import _bootstrap
 
 _bootstrap.ensure_env()
 
+args = sys.argv[1:]
+fast = "--fast" in args
+args = [a for a in args if a != "--fast"] + (["-m", "not slow", "-q"] if fast else [])
 root = str(_bootstrap.ROOT)
 bin_dir = _bootstrap.BIN
 steps = [
     [str(bin_dir / "ruff"), "check", root],
     [str(bin_dir / "ruff"), "format", "--check", root],
     [str(bin_dir / "mypy")],
-    [str(bin_dir / "python"), "-m", "pytest", *sys.argv[1:]],
+    [str(bin_dir / "python"), "-m", "pytest", *args],
 ]
 for command in steps:
     code = subprocess.run(command, cwd=root, check=False).returncode

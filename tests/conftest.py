@@ -33,6 +33,16 @@ _CLEARED_ENV = (
 )
 
 
+_SLOW_FIXTURES = frozenset({"make_project", "index_pair", "fresh_index_pair", "build_dists_project"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """End-to-end tests (a real project, real indexes) are `slow`: the fast lane leaves them out."""
+    for item in items:
+        if _SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @dataclass(frozen=True)
 class IndexPair:
     """A test index and a live index, standing in for TestPyPI and PyPI."""

@@ -155,7 +155,7 @@ def test_random_sigkills_under_load_then_the_same_command(make_project, index_pa
     """Kill at random moments (seeded, bounded), re-running after each, until the release ends."""
     project = make_project()
     write_pypirc(isolated_env, index_pair)
-    rng = random.Random(20261201)
+    rng = random.Random(20261201)  # noqa: S311 (kill times, not secrets)
     burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
         for _ in range(6):

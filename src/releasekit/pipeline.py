@@ -35,6 +35,7 @@ from .errors import BurntError, Interrupted, ReleaseError
 from .journal import Record
 from .plan import Plan
 from .report import Reporter
+from .state import project_name
 from .steps import STEPS, Phase, Run, StepName
 from .testhook import pause
 
@@ -118,16 +119,19 @@ def recover(project: Path) -> list[str]:
 
 
 def _remove_droppings(project: Path, repo: Any, record: Record, untracked: list[str]) -> list[str]:
+    """Untracked `name-X.Y.Z/` staging folders, `*.egg-info` and `build/` of the killed build."""
     root = Path(repo.working_dir).resolve()
     prefix = project.resolve().relative_to(root).as_posix()
-    tops = set()
+    name = project_name(project)
+    staging_names = {f"{n}-{record.version}" for n in (name, name.replace("-", "_"))}
+    tops = {p.name for p in project.iterdir() if p.is_dir() and p.name in staging_names}
     for path in untracked:
         relative = path if prefix in ("", ".") else path.removeprefix(prefix + "/")
         tops.add(relative.split("/", 1)[0])
+    tracked_tops = {name.split("/", 1)[0] for name in vcs.tracked_files(repo, project)}
     removed = []
-    for top in sorted(tops):
-        staging = top.endswith(f"-{record.version}") and top != f"-{record.version}"
-        if staging or top.endswith(".egg-info") or top == "build":
+    for top in sorted(tops - tracked_tops):
+        if top in staging_names or top.endswith(".egg-info") or top == "build":
             target = project / top
             if target.is_dir() and not target.is_symlink():
                 shutil.rmtree(target)

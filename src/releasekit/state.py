@@ -160,7 +160,7 @@ def observe(
         live=views[1],
         records=records,
         stored=_stores(git_dir, source.version, records),
-        reachable=frozenset(sha for sha in interesting if sha == head or vcs.contains(repo, sha, head)),
+        reachable=frozenset({head, *(sha for sha in interesting if vcs.contains(repo, sha, head))}),
         parents=parents,
         changelog_text=_changelog(project, config),
         commits_since=_commits_since(repo, local_tags, config),

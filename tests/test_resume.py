@@ -1,0 +1,176 @@
+"""The scripted failures of the release core: each ends in the invariant, or in a refusal that
+changes nothing and publishes nothing it did not build."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import assert_no_secret, write_pypirc
+from helpers import run_cli, use_build_backend
+from test_kill_matrix import COMMAND, assert_invariant, rerun, start, wait_for
+from test_release import index_hashes, secrets_of
+
+from releasekit import vcs
+from releasekit.errors import GitError
+
+
+def test_altered_test_index_copy_is_never_promoted(make_project, index_pair, isolated_env, capsys):
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    assert run_cli(project.path, capsys, "release", "--test").code == 0
+    store = project.path / ".git" / "releasekit" / "artifacts" / "1.4.2"
+    for path in store.iterdir():
+        path.unlink()
+    wheel = next(Path(index_pair.test.index.packages_dir).rglob(f"{project.import_name}-1.4.2-*.whl"))
+    wheel.write_bytes(wheel.read_bytes() + b"\0altered")
+    refused = run_cli(project.path, capsys, "release", "--yes")
+    assert refused.code == 1 and "Traceback" not in refused.err
+    assert "with the bytes built" in refused.err and "bump the version" in refused.err
+    assert index_hashes(index_pair.live, project) == {}
+    assert "v1.4.2" not in project.git("ls-remote", "--tags", "origin")
+    assert_no_secret(refused.text, *secrets_of(index_pair))
+
+
+def test_artifacts_removed_after_test_are_fetched_back_by_their_recorded_hash(
+    make_project, index_pair, isolated_env, capsys
+):
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    assert run_cli(project.path, capsys, "release", "--test").code == 0
+    test_files = index_hashes(index_pair.test, project)
+    store = project.path / ".git" / "releasekit" / "artifacts"
+    for path in (store / "1.4.2").iterdir():
+        path.unlink()
+    finished = run_cli(project.path, capsys, "release", "--yes", "--json")
+    assert finished.code == 0, finished.err
+    steps = {s["name"]: s["outcome"] for s in finished.summary()["steps"]}
+    assert steps["download"] == "done" and steps["build"] == "skipped"
+    assert index_hashes(index_pair.live, project) == test_files
+
+
+def test_colleague_pushes_during_verify_live_then_pull_and_the_same_command(
+    make_project, index_pair, isolated_env, tmp_path
+):
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    marker = tmp_path / "pause"
+    proc = start(project, marker, "before:verify-live", *COMMAND)
+    wait_for(marker, proc)
+    colleague = tmp_path / "colleague"
+    subprocess.run(["git", "clone", "-q", str(project.remote), str(colleague)], check=True)
+    (colleague / "NOTES.md").write_text("a colleague's work\n")
+    for args in (["add", "NOTES.md"], ["commit", "-qm", "colleague"], ["push", "-q", "origin", "main"]):
+        subprocess.run(["git", *args], cwd=colleague, check=True)
+    marker.unlink()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and "refused" in err and "Traceback" not in err
+    assert "re-run the same command to finish 1.4.3" in err
+    project.git("pull", "-q", "--no-rebase", "--no-edit", "origin", "main")
+    finished = rerun(project)
+    assert finished.returncode == 0, finished.stderr
+    assert_invariant(project, index_pair)
+    assert project.git("rev-parse", "origin/main") == project.git("rev-parse", "HEAD")
+
+
+def test_push_probe_dry_runs_the_tag_too(make_project, isolated_env, tmp_path):
+    project = make_project()
+    other = tmp_path / "other"
+    subprocess.run(["git", "clone", "-q", str(project.remote), str(other)], check=True)
+    (other / "X").write_text("x\n")
+    for args in (["add", "X"], ["commit", "-qm", "x"], ["tag", "v9.9.9"], ["push", "-q", "origin", "v9.9.9"]):
+        subprocess.run(["git", *args], cwd=other, check=True)
+    repo = vcs.open_repo(project.path)
+    vcs.push_dry_run(repo, "origin", "main", "v1.0.0", 30)  # a new tag: accepted
+    with pytest.raises(GitError, match=r"would refuse the push of main and v9\.9\.9"):
+        vcs.push_dry_run(repo, "origin", "main", "v9.9.9", 30)
+    assert "v1.0.0" not in project.git("ls-remote", "--tags", "origin")
+
+
+STAGING_BACKEND = """\
+import os, time
+from setuptools.build_meta import *  # noqa: F403
+from setuptools import build_meta as _setuptools
+
+
+def build_sdist(sdist_directory, config_settings=None):
+    flag = os.environ.get("SLOW_BUILD_FLAG")
+    if flag and os.path.exists(flag):
+        os.makedirs("{dist}-1.4.3/src", exist_ok=True)  # what setuptools stages in the project root
+        with open("{dist}-1.4.3/PKG-INFO", "w") as fh:
+            fh.write("Metadata-Version: 2.4\\n")
+        time.sleep(120)
+    return _setuptools.build_sdist(sdist_directory, config_settings)
+"""
+
+
+def test_killed_build_leaves_staging_directory_that_the_next_run_clears(
+    make_project, index_pair, isolated_env, tmp_path, monkeypatch
+):
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    (project.path / "MANIFEST.in").write_text("graft _backend\n")  # the wheel builds from the sdist
+    project.git("add", "MANIFEST.in")
+    use_build_backend(project.path, "staging_backend", STAGING_BACKEND.replace("{dist}", project.import_name))
+    flag = tmp_path / "slow"
+    flag.touch()
+    monkeypatch.setenv("SLOW_BUILD_FLAG", str(flag))
+    proc = start(project, None, "", *COMMAND)
+    staging = project.path / f"{project.import_name}-1.4.3"
+    for _ in range(600):
+        if staging.exists():
+            break
+        proc.poll()
+        assert proc.returncode is None, proc.communicate()
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert staging.exists()
+    flag.unlink()
+    finished = rerun(project)
+    assert finished.returncode == 0, finished.stderr
+    assert "removed what an interrupted build left" in finished.stderr
+    assert not staging.exists()
+    assert_invariant(project, index_pair)
+
+
+@pytest.mark.parametrize("kind", ["file", "symlink-out", "symlinked-store"])
+def test_odd_artifact_store_entries_are_removed_never_followed(
+    kind, make_project, index_pair, isolated_env, tmp_path, capsys
+):
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious").write_text("keep me\n")
+    artifacts = project.path / ".git" / "releasekit" / "artifacts"
+    artifacts.mkdir(parents=True)
+    if kind == "file":
+        (artifacts / "1.4.3").write_text("not a directory\n")
+    elif kind == "symlink-out":
+        os.symlink(outside, artifacts / "1.4.3")
+    else:
+        artifacts.rmdir()
+        os.symlink(outside, artifacts)
+    result = run_cli(project.path, capsys, *COMMAND, "--json")
+    assert result.code == 0, result.err
+    assert (outside / "precious").read_text() == "keep me\n"
+    assert_invariant(project, index_pair)
+
+
+def test_a_journal_of_wrong_types_is_set_aside_and_the_release_goes_on(
+    make_project, index_pair, isolated_env, capsys
+):
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    state = project.path / ".git" / "releasekit"
+    state.mkdir()
+    (state / "journal.json").write_text('{"releases": {"1.4.3": {"bump_commit": 7, "uploads": []}}}')
+    result = run_cli(project.path, capsys, *COMMAND)
+    assert result.code == 0, result.err
+    assert (state / "journal.damaged").exists()
+    assert_invariant(project, index_pair)
