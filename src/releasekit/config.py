@@ -32,6 +32,7 @@ class Config:
     simple_index: dict[str, str] = field(default_factory=dict)
     changelog: str = "CHANGELOG.md"  # empty: no changelog handling
     post_release: str = ""  # "dev": after a live release, move the files on to the next .dev0
+    pypi_rules: str | bool = "auto"  # PyPI's upload rules: "auto" (PyPI/TestPyPI uploads), true, false
 
     def tag_for(self, version: str) -> str:
         return self.tag_format.format(version=version)
@@ -50,6 +51,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "simple_index": dict,
     "changelog": str,
     "post_release": str,
+    "pypi_rules": (bool, str),
 }
 KEYS = tuple(f.name.replace("_", "-") for f in fields(Config))
 
@@ -72,6 +74,11 @@ def _normalise(raw: dict[str, Any], origin: str) -> dict[str, Any]:
     if values.get("post_release", "") not in ("", "dev"):
         raise ConfigError(
             f'\'post-release\' in {origin} must be "dev" or ""', "dev: bump to X.Y.Z.dev0 after"
+        )
+    if values.get("pypi_rules", "auto") not in (True, False, "auto"):
+        raise ConfigError(
+            f"'pypi-rules' in {origin} must be true, false or \"auto\"",
+            "auto: check PyPI's upload rules for uploads to PyPI and TestPyPI",
         )
     table = values.get("simple_index", {})
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in table.items()):

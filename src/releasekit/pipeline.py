@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import changelog, dists, indexes, journal, publish, redact, vcs, verify, version
+from . import changelog, dists, indexes, journal, publish, pypirules, redact, vcs, verify, version
 from .config import Config
 from .dists import Artifact
 from .errors import BurntError, Interrupted, PackageIndexError, ReleaseError
@@ -177,6 +177,9 @@ class _Run:
             dists.check_consistency(self.artifacts, self.plan.name, self.plan.version)
             dists.check_contents(self.artifacts, vcs.tracked_files(self.repo, self.plan.project))
             publish.check(self.artifacts)
+            urls = [self.plan.test.upload_url, self.plan.live.upload_url]
+            if pypirules.applies(self.config.pypi_rules, urls):  # PyPI's 400s, before any upload
+                pypirules.check(self.artifacts)
         self.summary.commit = vcs.head_sha(self.repo)
 
     # -- publishing (never undone) ------------------------------------------------------------
