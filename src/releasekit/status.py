@@ -14,7 +14,7 @@ from packaging.version import Version
 
 from . import changelog, dists, indexes, journal, vcs, version
 from .config import Config
-from .errors import ReleaseError
+from .errors import GitError, ReleaseError
 from .plan import files_for, project_name, tag_versions
 
 BUMPS = (("major", None), ("minor", None), ("patch", None), ("minor", "rc"), ("pre", None), ("final", None))
@@ -28,7 +28,10 @@ def gather(project: Path, config: Config, *, offline: bool = False) -> dict[str,
     name = project_name(project)
     current = version.normalise(version.read_version(project).version)
     unknown: list[str] = []
-    head = vcs.head_sha(repo)
+    try:
+        head = vcs.head_sha(repo)
+    except ValueError as exc:  # GitPython: HEAD names a branch that has no commit yet
+        raise GitError("the repository has no commit yet", "commit your files, then ask again") from exc
     branch = vcs.current_branch(repo)
     changed, untracked = vcs.unclean_paths(repo)
     tags = vcs.local_tags(repo)
