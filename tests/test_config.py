@@ -210,3 +210,64 @@ def test_a_tag_format_with_an_unknown_placeholder_is_refused(tmp_path: Path) -> 
         load_config(tmp_path)
 
     assert "tag-format" in str(caught.value)
+
+
+# Issue 11, case 7: values that only release time would trip over are refused when loaded.
+
+
+def test_bad_utf8_in_pyproject_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(b'[project]\nname = "caf\xe9"\n')
+    with pytest.raises(ConfigError, match=r"pyproject.toml is not UTF-8 \(line 2\)"):
+        load_config(tmp_path)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "+inf", "-inf", "-nan"])
+def test_timeout_must_be_finite(tmp_path: Path, value: str) -> None:
+    write_pyproject(tmp_path, f"[tool.releasekit]\ntimeout = {value}\n")
+    with pytest.raises(ConfigError, match=r"'timeout' in \[tool.releasekit\] must be a positive number"):
+        load_config(tmp_path)
+
+
+def test_timeout_nan_from_the_invoke_config_is_refused_too(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="'timeout' in the releasekit settings"):
+        load_config(tmp_path, {"timeout": float("nan")})
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("commit-message", "Release {ver}"),
+        ("tag-message", "Release {0}"),
+        ("commit-message", "Release {version"),
+        ("tag-message", "Release {version.major}"),
+        ("commit-message", "}"),
+    ],
+)
+def test_message_formats_are_checked_when_loaded(tmp_path: Path, key: str, value: str) -> None:
+    write_pyproject(tmp_path, f'[tool.releasekit]\n{key} = "{value}"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path)
+    assert caught.value.message == f"'{key}' in [tool.releasekit] is not a valid format ({value!r})"
+    assert caught.value.hint and "{{" in caught.value.hint
+
+
+def test_message_formats_that_work(tmp_path: Path) -> None:
+    write_pyproject(
+        tmp_path, '[tool.releasekit]\ncommit-message = "Bump to {version} {{skip ci}}"\ntag-message = "v"\n'
+    )
+    config = load_config(tmp_path)
+    assert config.commit_message.format(version="1.0") == "Bump to 1.0 {skip ci}"
+
+
+@pytest.mark.parametrize(("text", "expected"), [("true", True), ("false", False), ('"auto"', "auto")])
+def test_pypi_rules(tmp_path: Path, text: str, expected: str | bool) -> None:
+    assert Config().pypi_rules == "auto"
+    write_pyproject(tmp_path, f"[tool.releasekit]\npypi-rules = {text}\n")
+    assert load_config(tmp_path).pypi_rules == expected
+
+
+@pytest.mark.parametrize("text", ['"yes"', '"true"', "1", '""'])
+def test_pypi_rules_takes_only_true_false_or_auto(tmp_path: Path, text: str) -> None:
+    write_pyproject(tmp_path, f"[tool.releasekit]\npypi-rules = {text}\n")
+    with pytest.raises(ConfigError, match="'pypi-rules'"):
+        load_config(tmp_path)

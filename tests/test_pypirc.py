@@ -837,3 +837,41 @@ def test_keyring_that_cannot_keep_the_token_is_refused_and_file_kept(
     assert result.code == 1
     assert expected in one_line_error(result)
     assert rc.read_text(encoding="utf-8") == original
+
+
+# --- bad UTF-8 (issue 11, case 7) ---------------------------------------------------------------
+
+
+def test_writing_to_a_pypirc_that_is_not_utf8_is_one_line_and_changes_nothing(
+    rc: Path, cwd: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = b"[pypi]\nusername = __token__\npassword = s3cr\xe9t-latin1\n"
+    rc.write_bytes(old)
+    rc.chmod(0o600)
+    token = token_for_pypi()
+    monkeypatch.setenv("TWINE_PASSWORD", token)
+
+    result = cli(cwd, capsys, secrets_=(token, "s3cr"))
+
+    line = one_line_error(result)
+    assert ".pypirc is not UTF-8" in line and "nothing was changed" in line and "Traceback" not in result.text
+    assert rc.read_bytes() == old
+    assert leftovers(rc.parent) == []
+
+
+def test_checking_a_pypirc_that_is_not_utf8_is_one_line(
+    rc: Path, cwd: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc.write_bytes(b"[pypi]\npassword = s3cr\xe9t\n")
+    rc.chmod(0o600)
+
+    result = cli(cwd, capsys, "--check", secrets_=("s3cr",))
+
+    assert "cannot be parsed" in one_line_error(result)
+
+
+def test_write_token_refuses_bad_utf8_without_quoting_it(rc: Path) -> None:
+    rc.write_bytes(b"[corp]\npassword = s3cr\xe9t\n")
+    with pytest.raises(CredentialsError) as caught:
+        pypirc.write_token(rc, section="corp", token="pypi-" + "x" * 60, url=CORP_URL)
+    assert "s3cr" not in str(caught.value) and caught.value.__cause__ is None

@@ -271,3 +271,110 @@ def test_missing_fields_are_asked_on_a_terminal(tmp_path):
     pyproject = (tmp_path / "tty-pkg" / "pyproject.toml").read_text()
     assert 'description = "Typed on a terminal."' in pyproject
     assert 'authors = [{ name = "Release Tester", email = "tester@example.invalid" }]' in pyproject
+
+
+# Issue 11, case 8: hostile inputs never write an unparsable pyproject.toml, and never a traceback.
+
+
+def _one_error_line(result) -> str:
+    assert result.code == 1, result.err
+    assert "Traceback" not in result.err
+    errors = [line for line in result.err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and result.err.strip().splitlines()[-1] == errors[0], result.err
+    return errors[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ('https://example.org/a"b', "contains '\"'"),
+        ("https://example.org/a\nb", "contains '\\n'"),
+        ("https://example.org/a b", "contains ' '"),
+        ("https://example.org/<x>", "contains '<', '>'"),
+        ("ftp://example.org/pkg", "not an http(s) URL"),
+        ("https:///no-host", "not an http(s) URL with a host"),
+        ("http://[::1/x", "is not a valid URL"),
+        ("https://example.org:port/", "is not a valid URL"),
+    ],
+)
+def test_hostile_urls_are_refused_in_one_line_and_leave_nothing(url, says, tmp_path, capsys):
+    where = tmp_path / "here"
+    result = _scaffold(where, capsys, "url-pkg", "--author", "A", "--url", url)
+    line = _one_error_line(result)
+    assert line.startswith("error: --url ") and says in line
+    assert list(where.iterdir()) == []
+
+
+NASTY = [
+    'He said "hi"',
+    "back\\slash \\n not a newline \\u0041",
+    "a\ttab",
+    "a carriage\rreturn",
+    "an escape \x1b[31m and a DEL \x7f",
+    "'''\"\"\" both quotes",
+    "unicode: naïve Ωμέγα 日本語 😀 \u2028",
+    "# not a comment ] [ } {",
+    "trailing backslash \\",
+]
+
+
+@pytest.mark.parametrize("text", NASTY)
+def test_every_scaffolded_pyproject_parses_whatever_the_inputs(text, tmp_path, capsys):
+    import tomllib
+
+    one_line = not any((ord(ch) < 32 and ch != "\t") or ord(ch) == 127 for ch in text)
+    result = _scaffold(
+        tmp_path, capsys, "nasty-pkg", "--no-git", "--description", text, "--author", text,
+        "--email", f"{text}@example.org", "--keywords", f"{text},plain", "--url", "https://example.org/x%22y",
+    )  # fmt: skip
+    if not one_line:
+        assert "one line" in _one_error_line(result)
+        assert not (tmp_path / "nasty-pkg").exists()
+        return
+    assert result.code == 0, result.err
+    project = tomllib.loads((tmp_path / "nasty-pkg" / "pyproject.toml").read_text("utf-8"))["project"]
+    assert project["description"] == text
+    assert project["authors"] == [{"name": text, "email": f"{text}@example.org"}]
+    assert project["keywords"] == [k.strip() for k in f"{text},plain".split(",") if k.strip()]
+    assert project["urls"]["Source"] == "https://example.org/x%22y"
+
+
+def test_the_toml_encoder_round_trips_every_character():
+    import tomllib
+
+    from releasekit.scaffold import toml_value
+
+    text = "".join(chr(c) for c in range(0x250)) + "\u2028\ufeff\U0001f600\U0010ffff"
+    assert tomllib.loads(f"v = {toml_value(text)}\nw = {toml_value([text, ''])}")["w"] == [text, ""]
+    assert tomllib.loads(f"v = {toml_value(text)}")["v"] == text
+
+
+@pytest.mark.parametrize("flag", ["--author", "--email", "--keywords"])
+def test_line_breaks_in_one_line_fields_are_refused(flag, tmp_path, capsys):
+    value = "a\nb@example.org" if flag == "--email" else "a\nb"
+    args = {"--author": "A", "--email": "a@example.org", flag: value}
+    result = _scaffold(tmp_path, capsys, "nl-pkg", "--no-git", *[x for kv in args.items() for x in kv])
+    assert f"error: {flag} " in _one_error_line(result)
+
+
+def test_a_300_character_name_is_a_one_line_error(tmp_path, capsys):
+    where = tmp_path / "here"
+    line = _one_error_line(_scaffold(where, capsys, "a" * 300, "--author", "A", "--email", "a@example.org"))
+    assert "300 characters" in line and "shorter name" in line
+    assert list(where.iterdir()) == []
+
+
+def test_a_dest_below_a_regular_file_is_a_one_line_error(tmp_path, capsys):
+    (tmp_path / "a-file").write_text("not a directory\n")
+    result = _scaffold(
+        tmp_path, capsys, "below-pkg", "--dest", str(tmp_path / "a-file" / "pkg"), "--author", "A"
+    )
+    line = _one_error_line(result)
+    assert "which is a file" in line and "--dest" in line
+    assert (tmp_path / "a-file").read_text() == "not a directory\n"
+
+
+def test_a_dest_name_the_file_system_refuses_is_a_one_line_error(tmp_path, capsys):
+    result = _scaffold(tmp_path, capsys, "long-pkg", "--dest", str(tmp_path / ("d" * 300)), "--author", "A")
+    assert "cannot create the package" in _one_error_line(result)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]

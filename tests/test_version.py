@@ -134,6 +134,24 @@ def test_parse_version_refuses_a_local_version() -> None:
 
 
 @pytest.mark.parametrize(
+    "text", ["1.2.3\n", "1.2.3\nRelease 9", " 1.2.3", "1.2.3\t", "1.2.3\r", "1.2 .3", "", "1.2.3\x1b"]
+)
+def test_parse_version_refuses_whitespace_line_breaks_and_empty(text: str) -> None:
+    """packaging strips surrounding whitespace: "1.2.3\\n" would be valid and written as given."""
+    with pytest.raises(VersionError) as caught:
+        parse_version(text, what="new version")
+
+    assert caught.value.message == f"new version {text!r} is empty or contains whitespace or a line break"
+    assert "\n" not in str(caught.value)
+
+
+def test_a_version_line_break_in_the_files_is_refused(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", '[project]\nname = "pkg"\nversion = "1.2.3\\n"\n')
+    with pytest.raises(VersionError, match="contains whitespace or a line break"):
+        parse_version(read_version(tmp_path).version)
+
+
+@pytest.mark.parametrize(
     ("text", "canonical"),
     [
         ("1.0.0-rc.1", "1.0.0rc1"),

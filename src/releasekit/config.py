@@ -8,6 +8,7 @@ goes to the wrong place.
 from __future__ import annotations
 
 import difflib
+import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -32,6 +33,7 @@ class Config:
     simple_index: dict[str, str] = field(default_factory=dict)
     changelog: str = "CHANGELOG.md"  # empty: no changelog handling
     post_release: str = ""  # "dev": after a live release, move the files on to the next .dev0
+    pypi_rules: str | bool = "auto"  # PyPI's upload rules: "auto" (PyPI/TestPyPI uploads), true, false
 
     def tag_for(self, version: str) -> str:
         return self.tag_format.format(version=version)
@@ -50,6 +52,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "simple_index": dict,
     "changelog": str,
     "post_release": str,
+    "pypi_rules": (bool, str),
 }
 KEYS = tuple(f.name.replace("_", "-") for f in fields(Config))
 
@@ -73,22 +76,35 @@ def _normalise(raw: dict[str, Any], origin: str) -> dict[str, Any]:
         raise ConfigError(
             f'\'post-release\' in {origin} must be "dev" or ""', "dev: bump to X.Y.Z.dev0 after"
         )
+    if values.get("pypi_rules", "auto") not in (True, False, "auto"):
+        raise ConfigError(
+            f"'pypi-rules' in {origin} must be true, false or \"auto\"",
+            "auto: check PyPI's upload rules for uploads to PyPI and TestPyPI",
+        )
     table = values.get("simple_index", {})
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in table.items()):
         raise ConfigError(f"'simple-index' in {origin} must map repository names or URLs to URL strings")
-    if values.get("timeout", 1) <= 0:
-        raise ConfigError(f"'timeout' in {origin} must be a positive number of seconds")
-    if "tag_format" in values:
-        tag_format = values["tag_format"]
-        if "{version}" not in tag_format:
-            raise ConfigError(f"'tag-format' in {origin} must contain {{version}}")
-        try:
-            tag_format.format(version="0")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ConfigError(
-                f"'tag-format' in {origin} is not a valid format ({tag_format!r})", "only {version} is known"
-            ) from exc
+    if not 0 < values.get("timeout", 1) < math.inf:  # nan fails both comparisons
+        raise ConfigError(f"'timeout' in {origin} must be a positive number of seconds, e.g. 60")
+    if "{version}" not in values.get("tag_format", "{version}"):
+        raise ConfigError(f"'tag-format' in {origin} must contain {{version}}")
+    for attr in ("tag_format", "commit_message", "tag_message"):
+        _check_format(attr, values, origin)
     return values
+
+
+def _check_format(attr: str, values: dict[str, Any], origin: str) -> None:
+    """A format string that only release time would trip over ({ver}, {0}, a lone brace) fails now."""
+    if attr not in values:
+        return
+    try:
+        values[attr].format(version="0")
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        key = attr.replace("_", "-")
+        raise ConfigError(
+            f"'{key}' in {origin} is not a valid format ({values[attr]!r})",
+            "only {version} is known; write a literal brace as {{ or }}",
+        ) from exc
 
 
 def read_pyproject(project: Path) -> dict[str, Any]:
@@ -101,6 +117,12 @@ def read_pyproject(project: Path) -> dict[str, Any]:
         return {}
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"pyproject.toml is not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"pyproject.toml is not UTF-8 (line {line})",
+            "save it as UTF-8, as TOML requires",
+        ) from exc
 
 
 def load_config(project: Path, overrides: dict[str, Any] | None = None) -> Config:

@@ -74,3 +74,7 @@ class LockedError(ReleaseError):
 
 class BurntError(UploadError):
     """An index holds other bytes under one of our file names: this version cannot be published there."""
+
+
+class PyPIRulesError(BuildError):
+    """An artifact breaks a rule of PyPI's upload endpoint: PyPI would answer 400 half-way through."""

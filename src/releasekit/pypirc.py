@@ -154,7 +154,7 @@ def write_token(
             raise CredentialsError(
                 f"that token was issued by {meant}, not {target}", f"use a token from the {target} site"
             )
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True) if path.exists() else []
+    lines = _read_lines(path)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
     servers = _index_servers(path) if path.exists() else []
@@ -174,6 +174,19 @@ def write_token(
     return Change(path, section, upload_url, "keyring" if use_keyring else "file")
 
 
+def _read_lines(path: Path) -> list[str]:
+    """The file's lines, to edit in place; bad UTF-8 is reported without quoting the file."""
+    if not path.exists():
+        return []
+    try:
+        return path.read_text(encoding="utf-8").splitlines(keepends=True)
+    except UnicodeDecodeError:
+        raise CredentialsError(
+            f"{path.name} is not UTF-8 (details hidden: the file holds credentials); nothing was changed",
+            "save it as UTF-8, or move it away and re-run",
+        ) from None
+
+
 def _store_in_keyring(url: str, token: str) -> None:
     import keyring
     import keyring.errors
@@ -184,6 +197,11 @@ def _store_in_keyring(url: str, token: str) -> None:
     except (keyring.errors.KeyringError, RuntimeError) as exc:
         raise CredentialsError(
             "no usable system keyring to store the token in", "drop --keyring to keep it in ~/.pypirc (0600)"
+        ) from exc
+    except (ImportError, AttributeError, ValueError) as exc:  # how keyring fails to load a named backend
+        raise CredentialsError(
+            f"the keyring backend cannot be loaded ({type(exc).__name__}: {exc})",
+            "fix PYTHON_KEYRING_BACKEND or keyringrc.cfg, or drop --keyring to keep it in ~/.pypirc (0600)",
         ) from exc
     if stored != token:  # a disabled keyring accepts writes and keeps nothing
         raise CredentialsError(

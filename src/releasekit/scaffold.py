@@ -15,6 +15,7 @@ import re
 import shutil
 import sys
 import tempfile
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,11 @@ from .errors import ScaffoldError
 INITIAL_VERSION = "0.1.0"
 NEWEST_PYTHON = (3, 14)
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+# Names become directory and file names (.NAME.scaffold-*, tests/test_NAME.py), which most file
+# systems cap at 255 bytes; PyPI sets no limit of its own.
+MAX_NAME = 200
+# Characters RFC 3986 never allows raw in a URL: they must be percent-encoded.
+_URL_UNSAFE = frozenset('"<>\\^`{|}')
 _GITHUB = re.compile(r"^https://github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 
 
@@ -70,6 +76,11 @@ def check_name(name: str) -> str:
     """Validate a project name; return its import name. Refuses what would break or shadow."""
     if not name:
         raise ScaffoldError("the package name is empty", "pass a name such as my-pkg")
+    if len(name) > MAX_NAME:
+        raise ScaffoldError(
+            f"the package name is {len(name)} characters long; at most {MAX_NAME} fit in file names",
+            "choose a shorter name",
+        )
     if not name.isascii():
         raise ScaffoldError(f"package name '{name}' is not ASCII", "use letters, digits, '-', '_' and '.'")
     if name.startswith("-"):
@@ -115,14 +126,64 @@ def make_spec(
         raise ScaffoldError(f"--python '{python}' is not a version specifier", "use e.g. '>=3.11'") from exc
     if "\n" in description or "\r" in description:
         raise ScaffoldError("the description must be one line", "put longer text in README.md")
-    if email and "@" not in email:
-        raise ScaffoldError(f"'{email}' is not an email address")
-    if url and not url.startswith(("https://", "http://")):
-        raise ScaffoldError(f"--url '{url}' is not an http(s) URL")
     if isinstance(keywords, str):
         keywords = keywords.split(",")
     words = tuple(k.strip() for k in keywords if k.strip())
+    for flag, value in (("--description", description), ("--author", author), ("--email", email),
+                        ("--keywords", ",".join(words))):  # fmt: skip
+        _one_line(flag, value)
+    if email and "@" not in email:
+        raise ScaffoldError(f"'{email}' is not an email address")
+    if url:
+        _check_url(url)
     return PackageSpec(name, import_name, description, author, email, license, python, url, words)
+
+
+def _one_line(flag: str, value: str) -> None:
+    """Core metadata fields are single header lines: a control character would corrupt them."""
+    if any((ord(ch) < 32 and ch != "\t") or ord(ch) == 127 for ch in value):
+        raise ScaffoldError(f"{flag} {value!r} must be one line, without control characters")
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):  # undecodable bytes from argv
+        raise ScaffoldError(f"{flag} is not valid UTF-8", "give it as UTF-8 text")
+
+
+def _check_url(url: str) -> None:
+    """An http(s) URL with a host and nothing that must be percent-encoded (it lands in TOML and links)."""
+    shown = ascii(url)
+    bad = sorted({ch for ch in url if ch.isspace() or ord(ch) < 32 or ord(ch) == 127 or ch in _URL_UNSAFE})
+    if bad:
+        raise ScaffoldError(
+            f"--url {shown} contains {', '.join(ascii(ch) for ch in bad)}, which a URL cannot hold",
+            "percent-encode it, or fix the URL",
+        )
+    try:
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port  # a bad port only shows when asked for
+    except ValueError as exc:
+        raise ScaffoldError(f"--url {shown} is not a valid URL ({exc})") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ScaffoldError(
+            f"--url {shown} is not an http(s) URL with a host", "e.g. https://github.com/you/pkg"
+        )
+
+
+def toml_value(value: str | list[str]) -> str:
+    """`value` as a TOML basic string (or array of them): the template's only way to write text.
+
+    Backslash, quote and every control character are escaped as the TOML spec requires; other
+    characters are written as they are (TOML is UTF-8), so whatever the inputs the file parses.
+    """
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    escaped = []
+    for ch in value:
+        if ch in ('"', "\\"):
+            escaped.append("\\" + ch)
+        elif ord(ch) < 32 or ord(ch) == 127:
+            escaped.append(f"\\u{ord(ch):04X}")
+        else:
+            escaped.append(ch)
+    return '"' + "".join(escaped) + '"'
 
 
 def _python_versions(spec: str) -> list[str]:
@@ -170,6 +231,7 @@ def render(spec: PackageSpec) -> dict[str, str]:
         keep_trailing_newline=True,
         autoescape=jinja2.select_autoescape(),
     )
+    env.filters["toml"] = toml_value
     context = _context(spec)
     files: dict[str, str] = {}
     package = root / "package"
@@ -189,9 +251,27 @@ def _write_tree(root: Path, files: dict[str, str]) -> None:
 
 
 def scaffold(spec: PackageSpec, dest: Path, *, force: bool = False, git: bool = True) -> ScaffoldResult:
-    """Create the package at `dest`; with `force`, add to an existing directory, keeping its files."""
+    """Create the package at `dest`; with `force`, add to an existing directory, keeping its files.
+
+    A destination the file system refuses (below a regular file, a name too long, no permission)
+    is a ScaffoldError naming it; the temporary tree is removed, so nothing is left behind.
+    """
     files = render(spec)
     dest = dest.absolute()
+    try:
+        blocker = next((p for p in dest.parents if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            raise ScaffoldError(f"--dest {dest} is below {blocker}, which is a file", "choose another --dest")
+        return _scaffold(spec, files, dest, force=force, git=git)
+    except OSError as exc:
+        raise ScaffoldError(
+            f"cannot create the package at {dest}: {exc.strerror or exc}", "choose another --dest"
+        ) from exc
+
+
+def _scaffold(
+    spec: PackageSpec, files: dict[str, str], dest: Path, *, force: bool, git: bool
+) -> ScaffoldResult:
     if dest.exists() and not dest.is_dir():
         raise ScaffoldError(f"{dest.name} exists and is not a directory", "choose another --dest")
     existing = sorted(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import changelog, dists, indexes, journal, publish, redact, vcs, verify, version
+from . import changelog, dists, indexes, journal, publish, pypirules, redact, vcs, verify, version
 from .config import Config
 from .critical import critical
 from .dists import Artifact
@@ -269,7 +269,10 @@ def _check(run: Run) -> str:
     dists.check_consistency(run.artifacts, plan.name, plan.version)
     dists.check_contents(run.artifacts, vcs.tracked_files(run.repo, plan.project))
     publish.check(run.artifacts)
-    return ""
+    if pypirules.applies(run.config.pypi_rules, [plan.test.upload_url, plan.live.upload_url]):
+        pypirules.check(run.artifacts)  # what PyPI's upload endpoint refuses, before any upload
+        return "twine check --strict; PyPI's upload rules"
+    return "twine check --strict"
 
 
 # -- publishing ---------------------------------------------------------------------------------

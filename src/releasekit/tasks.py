@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from invoke.collection import Collection
+from invoke.config import DataProxy
 from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from . import console, redact
 from .console import ConsoleReporter
-from .errors import Aborted, Interrupted, ReleaseError
+from .errors import Aborted, ConfigError, Interrupted, ReleaseError
 
 if TYPE_CHECKING:
     from .plan import Plan
@@ -62,6 +63,9 @@ def _terminate(signum: int, frame: object) -> None:
 def _overrides(c: Context) -> dict[str, Any]:
     """[tool.releasekit]-style keys from invoke config (files, RELEASEKIT_* / INVOKE_* env)."""
     section = c.config.get("releasekit", None)
+    if section is not None and not isinstance(section, DataProxy | dict):
+        hint = "e.g. releasekit: {timeout: 30}"
+        raise ConfigError("'releasekit' in the invoke config is not a mapping", hint)
     return dict(section) if section else {}
 
 
@@ -114,6 +118,9 @@ def release(
     from .state import observe
     from .steps import StepName, probe_push
 
+    for flag, given in (("--bump", bump), ("--pre", pre), ("--new-version", new_version)):
+        if given is not None and not given.strip():  # "" would silently release the current version
+            raise ReleaseError(f"{flag} was given an empty value", f"pass {flag} VALUE, or leave {flag} out")
     if bump and new_version:
         raise ReleaseError("--bump and --new-version cannot be combined", "choose one")
     if pre and not bump:

@@ -38,7 +38,16 @@ class VersionSource:
 
 
 def parse_version(text: str, *, what: str = "version") -> Version:
-    """Parse a public PEP 440 version; local versions are refused because PyPI refuses them."""
+    """Parse a public PEP 440 version; local versions are refused because PyPI refuses them.
+
+    packaging strips surrounding whitespace, so "1.2.3\\n" would parse and then be written into
+    the files, tag and commit message as it was given: whitespace anywhere is refused instead.
+    """
+    if not text or any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise VersionError(
+            f"{what} {text!r} is empty or contains whitespace or a line break",
+            "give it as e.g. 1.2.3, with nothing around it",
+        )
     try:
         version = Version(text)
     except InvalidVersion as exc:
@@ -63,7 +72,7 @@ def _bumpversion_config(project: Path) -> tuple[Path, configparser.RawConfigPars
         parser.optionxform = str  # type: ignore[assignment,method-assign]
         try:
             parser.read(path, encoding="utf-8")
-        except configparser.Error as exc:
+        except (configparser.Error, UnicodeDecodeError) as exc:
             raise VersionError(f"{name} cannot be parsed: {exc}") from exc
         if parser.has_section("bumpversion"):
             return path, parser
