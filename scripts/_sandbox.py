@@ -1,4 +1,6 @@
-"""A throwaway HOME for the demo and the benchmark: none of the user's settings are read or written.
+"""The support shared by the tests, the demo and the benchmark: sample project, remote, sandbox.
+
+A throwaway HOME for the demo and the benchmark: none of the user's settings are read or written.
 
 Its own git identity and config, a .pypirc naming the two local indexes, no TWINE_* or extra-index
 variables, a null keyring, and loopback kept off any proxy. The user's uv, pip and releasekit
@@ -8,6 +10,7 @@ package under test).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import tempfile
@@ -44,14 +47,53 @@ def sandbox_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def write_pypirc(home: Path, test: LocalIndex, live: LocalIndex) -> None:
-    """A .pypirc naming both local indexes as testpypi and pypi, mode 0600 from the start."""
+SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "projects" / "sample"
+# Tools leave these in the template (its pyproject.toml makes it a ruff root); never copy them.
+CACHE_DIRS = frozenset({"__pycache__", ".ruff_cache", ".mypy_cache", ".pytest_cache"})
+
+
+def write_pypirc(home: Path, test: LocalIndex, live: LocalIndex, *, live_password: str | None = None) -> Path:
+    """A .pypirc naming both local indexes as testpypi and pypi, mode 0600 from the start.
+
+    `live_password` replaces the live index's password, to stand in for a wrong one.
+    """
     text = "[distutils]\nindex-servers =\n    testpypi\n    pypi\n"
     for label, index in (("testpypi", test), ("pypi", live)):
+        password = live_password if label == "pypi" and live_password is not None else index.password
         text += f"\n[{label}]\nrepository = {index.url}\nusername = {index.username}\n"
-        text += f"password = {index.password}\n"
-    (home / ".pypirc").touch(mode=0o600)
-    (home / ".pypirc").write_text(text, encoding="utf-8")
+        text += f"password = {password}\n"
+    path = home / ".pypirc"
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def render_sample(dest: Path, name: str, version: str, template: Path = SAMPLE) -> None:
+    """Render a project template: `{{name}}`, `{{import_name}}` and `{{version}}` in paths and text."""
+    tokens = {"{{name}}": name, "{{import_name}}": name.replace("-", "_"), "{{version}}": version}
+
+    def render(text: str) -> str:
+        for token, value in tokens.items():
+            text = text.replace(token, value)
+        return text
+
+    for source in sorted(template.rglob("*")):
+        if not source.is_file() or CACHE_DIRS.intersection(source.parts):
+            continue
+        target = dest / render(source.relative_to(template).as_posix())
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(render(source.read_text("utf-8")), encoding="utf-8")
+        target.chmod(source.stat().st_mode & 0o777)
+
+
+def index_hashes(packages_dir: Path, prefix: str = "") -> dict[str, str]:
+    """The files a local index stores (those whose names start with `prefix`), by sha256."""
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in Path(packages_dir).rglob("*")
+        if p.is_file() and p.name.startswith(prefix)
+    }
 
 
 def init_with_remote(project: Path, remote: Path, env: dict[str, str]) -> None:

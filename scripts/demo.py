@@ -11,7 +11,6 @@ identity, .pypirc and null keyring); uploads go only to 127.0.0.1. Usage: demo.p
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import secrets
 import shutil
@@ -32,9 +31,6 @@ if TYPE_CHECKING:
 _bootstrap.ensure_env()
 
 NAME, VERSION = "demo-greeter", "1.4.2"
-TOKENS = {"{{name}}": NAME, "{{import_name}}": NAME.replace("-", "_"), "{{version}}": VERSION}
-SAMPLE = _bootstrap.ROOT / "tests" / "projects" / "sample"
-CACHE_DIRS = frozenset({"__pycache__", ".ruff_cache", ".mypy_cache", ".pytest_cache"})
 
 
 class DemoError(Exception):
@@ -48,20 +44,10 @@ def git(cwd: Path, env: dict[str, str], *args: str) -> str:
     return proc.stdout.strip()
 
 
-def render(text: str) -> str:
-    for token, value in TOKENS.items():
-        text = text.replace(token, value)
-    return text
-
-
 def make_project(root: Path, env: dict[str, str]) -> tuple[Path, Path]:
     """Render the sample package, commit it on main and push it to a bare `origin`."""
     project, remote = root / "work" / NAME, root / "remotes" / f"{NAME}.git"
-    for source in sorted(SAMPLE.rglob("*")):
-        if source.is_file() and not CACHE_DIRS.intersection(source.parts):
-            target = project / render(source.relative_to(SAMPLE).as_posix())
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(render(source.read_text("utf-8")), encoding="utf-8")
+    _sandbox.render_sample(project, NAME, VERSION)
     _sandbox.init_with_remote(project, remote, env)
     return project, remote
 
@@ -82,11 +68,6 @@ def releasekit(project: Path, env: dict[str, str], *args: str) -> tuple[str, flo
     return "".join(out), time.monotonic() - start
 
 
-def hashes(index: LocalIndex) -> dict[str, str]:
-    files = (p for p in index.packages_dir.rglob("*") if p.is_file())
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
-
-
 def report(summary: dict[str, Any], test: LocalIndex, live: LocalIndex, refs: str) -> None:
     """Print where the package went, then check that against both indexes and the remote."""
     name, tag, commit = summary["name"], summary["tag"], summary["commit"]
@@ -100,7 +81,10 @@ def report(summary: dict[str, Any], test: LocalIndex, live: LocalIndex, refs: st
     done = summary["complete"] and summary["pushed"] and all(d["verified"] for d in summary["destinations"])
     if not done:
         raise DemoError("the JSON summary says the release is not complete, verified and pushed")
-    test_files, live_files = hashes(test), hashes(live)
+    test_files, live_files = (
+        _sandbox.index_hashes(test.packages_dir),
+        _sandbox.index_hashes(live.packages_dir),
+    )
     if not live_files or live_files != test_files:
         raise DemoError("the live index does not hold the same files and bytes as the test index")
     if {f["sha256"] for f in summary["files"]} != set(live_files.values()):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-import shutil
 import subprocess
+import sys
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,10 +20,11 @@ import pytest
 
 from releasekit.localindex import LocalIndexServer
 
-SAMPLE_TEMPLATE = Path(__file__).parent / "projects" / "sample"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import _sandbox
+
+SAMPLE_TEMPLATE = _sandbox.SAMPLE
 UPLOADER = "uploader"
-# Tools leave these in the template (its pyproject.toml makes it a ruff root); never copy them.
-_CACHE_DIRS = frozenset({"__pycache__", ".ruff_cache", ".mypy_cache", ".pytest_cache"})
 _CLEARED_ENV = (
     "TWINE_USERNAME",
     "TWINE_PASSWORD",
@@ -144,35 +145,7 @@ def write_pypirc(home: Path, pair: IndexPair, *, live_password: str | None = Non
 
     ``live_password`` replaces the live index's password, to simulate a wrong one.
     """
-    test, live = pair.test.index, pair.live.index
-    live_pw = live.password if live_password is None else live_password
-    pypirc = home / ".pypirc"
-    pypirc.touch(mode=0o600)
-    pypirc.chmod(0o600)
-    pypirc.write_text(
-        "[distutils]\n"
-        "index-servers =\n"
-        "    testpypi\n"
-        "    pypi\n"
-        "\n"
-        "[testpypi]\n"
-        f"repository = {test.url}\n"
-        f"username = {test.username}\n"
-        f"password = {test.password}\n"
-        "\n"
-        "[pypi]\n"
-        f"repository = {live.url}\n"
-        f"username = {live.username}\n"
-        f"password = {live_pw}\n",
-        encoding="utf-8",
-    )
-    return pypirc
-
-
-def _render(text: str, tokens: dict[str, str]) -> str:
-    for token, value in tokens.items():
-        text = text.replace(token, value)
-    return text
+    return _sandbox.write_pypirc(home, pair.test.index, pair.live.index, live_password=live_password)
 
 
 @pytest.fixture
@@ -181,27 +154,13 @@ def make_project(tmp_path: Path, isolated_env: Path) -> Callable[..., Project]:
 
     def factory(name: str | None = None, version: str = "1.4.2") -> Project:
         name = name or f"rk-sample-{secrets.token_hex(4)}"
-        import_name = name.replace("-", "_")
-        tokens = {"{{name}}": name, "{{import_name}}": import_name, "{{version}}": version}
         copy = name if not (tmp_path / "work" / name).exists() else f"{name}-copy-{secrets.token_hex(2)}"
         path = tmp_path / "work" / copy
-        for source in sorted(SAMPLE_TEMPLATE.rglob("*")):
-            if not source.is_file() or _CACHE_DIRS.intersection(source.parts):
-                continue
-            relative = _render(source.relative_to(SAMPLE_TEMPLATE).as_posix(), tokens)
-            target = path / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(_render(source.read_text("utf-8"), tokens), encoding="utf-8")
-            shutil.copymode(source, target)
+        _sandbox.render_sample(path, name, version, SAMPLE_TEMPLATE)
         remote = tmp_path / "remotes" / f"{copy}.git"
         remote.parent.mkdir(parents=True, exist_ok=True)
-        _git(remote.parent, "init", "--bare", "-b", "main", remote.name)
-        _git(path, "init", "-b", "main")
-        _git(path, "add", "--all")
-        _git(path, "commit", "-m", "Initial commit")
-        _git(path, "remote", "add", "origin", os.fspath(remote))
-        _git(path, "push", "-u", "origin", "main")
-        return Project(path=path, name=name, import_name=import_name, remote=remote)
+        _sandbox.init_with_remote(path, remote, dict(os.environ))
+        return Project(path=path, name=name, import_name=name.replace("-", "_"), remote=remote)
 
     return factory
 

@@ -50,14 +50,6 @@ def run_cli(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> Re
 
 BIN = Path(sys.executable).parent
 
-FAILING_BACKEND = """\
-from setuptools.build_meta import *  # noqa: F403
-
-
-def build_sdist(sdist_directory, config_settings=None):
-    raise RuntimeError("the backend broke on purpose")
-"""
-
 
 def run_installed(
     cwd: Path, command: str, *args: str, timeout: float = 300
@@ -69,10 +61,17 @@ def run_installed(
     )  # fmt: skip
 
 
-def use_build_backend(project_path: Path, module: str, source: str) -> None:
-    """Make the project build with an in-tree backend (`_backend/<module>.py`), committed."""
+BACKENDS = Path(__file__).parent / "projects" / "backends"
+
+
+def use_build_backend(project_path: Path, module: str) -> None:
+    """Make the project build with one of tests/projects/backends/ in-tree (`_backend/`), committed.
+
+    A MANIFEST.in keeps `_backend/` in the sdist, so the wheel (built from it) finds it too.
+    """
     (project_path / "_backend").mkdir()
-    (project_path / "_backend" / f"{module}.py").write_text(source)
+    (project_path / "_backend" / f"{module}.py").write_text((BACKENDS / f"{module}.py").read_text())
+    (project_path / "MANIFEST.in").write_text("graft _backend\n")
     pyproject = project_path / "pyproject.toml"
     pyproject.write_text(
         pyproject.read_text().replace(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Project
-from helpers import FAILING_BACKEND, use_build_backend
+from helpers import use_build_backend
 
 from releasekit.dists import build_dists, check_consistency, collect, parse_filename, top_level_modules
 from releasekit.errors import BuildError
@@ -101,7 +101,7 @@ def test_a_failing_build_is_a_one_line_build_error_naming_its_cause(
     make_project: Callable[..., Project], tmp_path: Path
 ) -> None:
     project = make_project()
-    use_build_backend(project.path, "failing_backend", FAILING_BACKEND)
+    use_build_backend(project.path, "failing_backend")
 
     with pytest.raises(BuildError) as caught:
         build_dists(project.path, tmp_path / "dist")

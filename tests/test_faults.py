@@ -194,7 +194,7 @@ def test_truncated_file_on_the_test_index_stops_before_live(
     assert kept.read_bytes() == artifact.read_bytes()[: artifact.stat().st_size // 2]
 
     again = error_line(run_cli(project.path, capsys, "release", "--yes"), index_pair)
-    assert f"testpypi holds {wheel} with other bytes than the artifacts at hand" in again
+    assert f"testpypi holds {wheel} with other bytes than this release built" in again
     assert "bump the version" in again
     assert live_via.uploads == [] and stored(index_pair.live, project) == {}
     assert "v1.4.2" not in project.git("ls-remote", "--tags", "origin")

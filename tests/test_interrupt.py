@@ -12,17 +12,6 @@ import pytest
 from conftest import assert_no_secret, write_pypirc
 from helpers import use_build_backend
 
-SLOW_BACKEND = """\
-import time
-from setuptools.build_meta import *  # noqa: F403
-from setuptools import build_meta as _setuptools
-
-
-def build_sdist(sdist_directory, config_settings=None):
-    time.sleep(120)
-    return _setuptools.build_sdist(sdist_directory, config_settings)
-"""
-
 
 def _wait_for_tag(project_path: Path, tag: str, proc: subprocess.Popen[str], limit: float = 120) -> None:
     deadline = time.monotonic() + limit
@@ -41,7 +30,7 @@ def _wait_for_tag(project_path: Path, tag: str, proc: subprocess.Popen[str], lim
 def test_interrupt_during_build_rolls_back(signum, make_project, index_pair, isolated_env):
     project = make_project()
     write_pypirc(isolated_env, index_pair)
-    use_build_backend(project.path, "slow_backend", SLOW_BACKEND)
+    use_build_backend(project.path, "slow_backend")
     head = project.git("rev-parse", "HEAD")
     releasekit = Path(sys.executable).parent / "releasekit"
     proc = subprocess.Popen(

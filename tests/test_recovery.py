@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from conftest import assert_no_secret, write_pypirc
 from helpers import BIN, run_cli, use_build_backend
-from test_interrupt import SLOW_BACKEND, _wait_for_tag
+from test_interrupt import _wait_for_tag
 from test_release import index_hashes, secrets_of
 
 STEPS = ["bump", "tag", "build", "check", "upload-test", "verify-test", "upload-live", "verify-live"]
@@ -61,7 +61,7 @@ def run_installed_json(project) -> dict:
 def test_two_concurrent_releases(make_project, index_pair, isolated_env):
     project = make_project()
     write_pypirc(isolated_env, index_pair)
-    use_build_backend(project.path, "slow_backend", SLOW_BACKEND)
+    use_build_backend(project.path, "slow_backend")
     first = _start(project, "release", "--bump", "patch", "--test")
     try:
         _wait_for_tag(project.path, "v1.4.3", first)
@@ -82,7 +82,7 @@ def test_abort_undoes_an_unpublished_release_and_refuses_a_published_one(
 ):
     project = make_project()
     write_pypirc(isolated_env, index_pair)
-    use_build_backend(project.path, "slow_backend", SLOW_BACKEND)
+    use_build_backend(project.path, "slow_backend")
     before = project.git("rev-parse", "HEAD")
     killed = _start(project, "release", "--bump", "patch", "--test")
     _wait_for_tag(project.path, "v1.4.3", killed)

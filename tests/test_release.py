@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
+import _sandbox
 from conftest import IndexPair, Project, assert_no_secret, write_pypirc
-from helpers import FAILING_BACKEND, run_cli, run_installed, use_build_backend
+from helpers import run_cli, run_installed, use_build_backend
 
 
 def secrets_of(pair: IndexPair) -> tuple[str, str]:
@@ -15,13 +13,7 @@ def secrets_of(pair: IndexPair) -> tuple[str, str]:
 
 def index_hashes(pair_side: object, project: Project) -> dict[str, str]:
     """Files the index stores for the project, with their sha256, read from its package dir."""
-    packages = pair_side.index.packages_dir  # type: ignore[attr-defined]
-    prefix = project.import_name
-    return {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in Path(packages).rglob("*")
-        if p.is_file() and p.name.startswith(prefix)
-    }
+    return _sandbox.index_hashes(pair_side.index.packages_dir, project.import_name)  # type: ignore[attr-defined]
 
 
 def test_test_then_live_release_publishes_identical_bytes(make_project, index_pair, isolated_env, capsys):
@@ -206,7 +198,7 @@ def test_push_rejected_by_hook_then_rerun_pushes_without_uploading(
 def test_build_failure_rolls_back_the_bump(make_project, index_pair, isolated_env, capsys):
     project = make_project()
     write_pypirc(isolated_env, index_pair)
-    use_build_backend(project.path, "failing_backend", FAILING_BACKEND)
+    use_build_backend(project.path, "failing_backend")
     head = project.git("rev-parse", "HEAD")
     result = run_cli(project.path, capsys, "release", "--bump", "patch", "--test")
     assert result.code == 1

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import journal, vcs
+from . import journal, vcs, version
 from .config import Config
 from .critical import critical
 from .errors import BurntError, Interrupted, ReleaseError
@@ -163,8 +163,10 @@ def execute(plan: Plan, config: Config, reporter: Reporter, command: list[str]) 
         if step.phase is Phase.POST:
             try:
                 summary.steps.append(_run_step(run, step.name, step.run))
-            except ReleaseError as exc:
-                reporter.warn(f"{step.name} skipped: {exc}")
+            except ReleaseError as exc:  # the release is complete: this can only warn
+                target = version.next_dev(plan.version)
+                reporter.warn(f"post-release bump to {target} skipped: {exc}")
+                summary.steps.append(StepResult(step.name, "failed", 0.0, str(exc)))
     summary.next_version = run.next_version
     return summary
 

@@ -339,17 +339,28 @@ def pypirc(
     help={
         "json": "Print the whole state as JSON (for scripts).",
         "offline": "Do not contact the remote or the indexes; say what is therefore unknown.",
+        "repository": "Live repository, as for release (a ~/.pypirc section name or an upload URL).",
+        "test-repository": "Test repository, as for release.",
         "debug": "Show the traceback of an error.",
     }
 )
 @_funnel
-def status(c: Context, json_: bool = False, offline: bool = False, debug: bool = False) -> None:
+def status(
+    c: Context,
+    json_: bool = False,
+    offline: bool = False,
+    repository: str | None = None,
+    test_repository: str | None = None,
+    debug: bool = False,
+) -> None:
     """Where the release stands: version, tags, tree, remote, both indexes, what comes next."""
     from .config import load_config
     from .status import gather
 
     project = Path.cwd()
-    report = gather(project, load_config(project, _overrides(c)), offline=offline)
+    flags = {"repository": repository, "test-repository": test_repository}
+    config = load_config(project, {**_overrides(c), **{k: v for k, v in flags.items() if v}})
+    report = gather(project, config, offline=offline)
     if report["in_progress"]:
         report["in_progress"]["finish_with"] = f"{_program()} {report['in_progress']['finish_with']}"
     if json_:
