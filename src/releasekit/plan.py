@@ -37,6 +37,7 @@ class Intent:
     yes: bool = False
     allow_empty_changelog: bool = False
     can_confirm: bool = False  # a terminal is there to type a confirmation
+    dist: Path | None = None  # publish the prebuilt artifacts in this directory instead of building
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class Plan:
     live: Repository
     test_only: bool
     artifacts: tuple[Artifact, ...] = ()  # stored and trusted; empty: build or download
+    prebuilt: tuple[Artifact, ...] = ()  # --dist: the files to take instead of a build
+    prebuilt_dir: Path | None = None
     expected: dict[str, str] = field(default_factory=dict)  # filename -> sha256 this release built
     downloads: tuple[IndexFile, ...] = ()  # the release's own files, fetched back from an index
     test_files: dict[str, IndexFile] = field(default_factory=dict)
@@ -189,6 +192,42 @@ def _release_branch(config: Config, state: ReleaseState) -> str:
         if candidate in state.branches:
             return candidate
     raise GitError("cannot tell the release branch", "set release-branch in [tool.releasekit]")
+
+
+def _tag_checkout(state: ReleaseState, config: Config) -> bool:
+    """A detached HEAD at a release tag that is on the remote: how CI checks out a tag push."""
+    tag = config.tag_for(version.normalise(state.version_text))
+    remote_sha = state.remote.tags.get(tag) if state.remote else None
+    return state.branch is None and state.local_tags.get(tag) == state.head and remote_sha == state.head
+
+
+def _check_prebuilt(state: ReleaseState, target: str) -> tuple[Artifact, ...]:
+    """--dist: every file must be this project's, of this version; one sdist and some wheels."""
+    given = state.prebuilt or ()
+    where = state.prebuilt_dir
+    for art in given:
+        if art.name != state.name:
+            raise PackageIndexError(
+                f"{art.filename} in {where} is a file of '{art.name}', not of {state.name}",
+                f"remove it from {where}: only {state.name}'s files are published",
+            )
+        if art.version != target:
+            raise PackageIndexError(
+                f"{art.filename} in {where} is version {art.version}, but the release is {target}",
+                f"build the distributions of {target} into {where}, or release {art.version}",
+            )
+    sdists = [a for a in given if a.kind == "sdist"]
+    if len(sdists) != 1 or len(given) < 2:
+        raise PackageIndexError(
+            f"{where} holds {len(sdists)} sdist(s) and {len(given) - len(sdists)} wheel(s) of {target}",
+            "a release publishes exactly one sdist and at least one wheel",
+        )
+    if state.stray:
+        raise PackageIndexError(
+            f"{where} holds files that are not distributions ({', '.join(state.stray[:3])})",
+            "keep only the sdist and the wheels there",
+        )
+    return given
 
 
 def _check_tree(state: ReleaseState, release_branch: str) -> str:
@@ -398,7 +437,10 @@ def make_plan(state: ReleaseState, config: Config, intent: Intent) -> Plan:
             "set test-repository and repository to different indexes",
         )
     release_branch = _release_branch(config, state)
-    branch = _check_tree(state, release_branch)
+    tag_checkout = _tag_checkout(state, config) and not intent.bump and not intent.new_version
+    branch = release_branch if tag_checkout else _check_tree(state, release_branch)
+    if tag_checkout and (state.changed or state.untracked):
+        _check_tree(state, release_branch)
     remote_head = state.remote.heads.get(branch) if state.remote else None
     if remote_head and not state.contains(remote_head):
         raise GitError(
@@ -425,12 +467,29 @@ def make_plan(state: ReleaseState, config: Config, intent: Intent) -> Plan:
         )
     tag_commit, tag_exists, retag = _tag_checks(state, config, tag, bump, resume, published)
     journal_record = resume if resume is not None else state.records.get(target)
-    artifacts, expected, downloads = _artifacts(state, journal_record, target, test_files, live_files, notes)
+    prebuilt: tuple[Artifact, ...] = ()
+    artifacts: tuple[Artifact, ...]
+    downloads: tuple[IndexFile, ...]
+    if state.prebuilt is not None:  # the given files are the release's bytes: the indexes must agree
+        prebuilt = _check_prebuilt(state, target)
+        artifacts, expected, downloads = (), {a.filename: a.sha256 for a in prebuilt}, ()
+        recorded = journal_record.artifacts if journal_record is not None else {}
+        if recorded and recorded != expected:
+            raise PackageIndexError(
+                f"the files in {state.prebuilt_dir} are not the ones this release built before",
+                "finish the release without --dist, or bump the version",
+            )
+    else:
+        artifacts, expected, downloads = _artifacts(
+            state, journal_record, target, test_files, live_files, notes
+        )
     test_missing = _compare(expected, test_files, state.test.label, target) if expected else None
     live_missing = _compare(expected, live_files, state.live.label, target) if expected else None
     remote = state.remote
     pushed = bool(
-        remote and remote.tags.get(tag) == tag_commit and remote.heads.get(branch) in (state.head, tag_commit)
+        remote
+        and remote.tags.get(tag) == tag_commit
+        and (tag_checkout or remote.heads.get(branch) in (state.head, tag_commit))
     )
     complete = bool(live_files) and live_missing == () and pushed and not intent.test_only
     changelog_path, release_notes, roll = _release_notes(
@@ -454,6 +513,7 @@ def make_plan(state: ReleaseState, config: Config, intent: Intent) -> Plan:
         version=target, tag=tag, tag_commit=tag_commit, branch=branch, remote=config.remote,
         head=state.head, bump=bump, test=state.test.repository, live=state.live.repository,
         test_only=intent.test_only, artifacts=artifacts, expected=expected, downloads=downloads,
+        prebuilt=prebuilt, prebuilt_dir=state.prebuilt_dir,
         test_files=test_files, live_files=live_files, test_missing=test_missing,
         live_missing=live_missing, tag_exists=tag_exists, retag=retag, pushed=pushed,
         verified=verified, resumed=resume is not None, complete=complete, roll_changelog=roll,

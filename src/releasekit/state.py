@@ -77,6 +77,9 @@ class ReleaseState:
     changelog_text: str | None = None  # None: no changelog file
     commits_since: int | None = None  # since the newest release tag of the tag format
     remote_counts: tuple[int | None, int | str | None] | None = None  # (ahead, behind) the remote branch
+    prebuilt: tuple[Artifact, ...] | None = None  # --dist DIR: the files to publish instead of a build
+    prebuilt_dir: Path | None = None
+    stray: tuple[str, ...] = ()  # files in DIR that are not distributions
     warnings: tuple[str, ...] = ()
 
     def contains(self, sha: str | None) -> bool:
@@ -102,12 +105,19 @@ def _result(future: Future[T], lenient: bool, errors: list[str]) -> T | None:
 
 
 def observe(
-    project: Path, config: Config, *, offline: bool = False, lenient: bool = False, remote: bool = True
+    project: Path,
+    config: Config,
+    *,
+    offline: bool = False,
+    lenient: bool = False,
+    remote: bool = True,
+    dist: Path | None = None,
 ) -> ReleaseState:
     """Read the whole state once.
 
     `lenient` turns an unreachable remote or index into a recorded error instead of a failure
-    (for `status`); `offline` reads neither; `remote=False` skips only the remote.
+    (for `status`); `offline` reads neither; `remote=False` skips only the remote; `dist` is a
+    directory of prebuilt artifacts (a CI build matrix) to publish instead of building.
     """
     repo = vcs.open_repo(project)
     git_dir = vcs.git_dir(repo)
@@ -165,8 +175,26 @@ def observe(
         changelog_text=_changelog(project, config),
         commits_since=_commits_since(repo, local_tags, config),
         remote_counts=_remote_counts(repo, remote_state, vcs.current_branch(repo)),
+        prebuilt=_prebuilt(dist) if dist is not None else None,
+        prebuilt_dir=dist,
+        stray=_stray(dist) if dist is not None else (),
         warnings=tuple(indexes.pypirc_warnings(indexes.pypirc_path())),
     )
+
+
+def _prebuilt(dist: Path) -> tuple[Artifact, ...]:
+    if not dist.is_dir():
+        raise ReleaseError(
+            f"--dist {dist} is not a directory", "pass the folder that holds the sdist and wheels"
+        )
+    files = [p for p in sorted(dist.iterdir()) if p.is_file() and dists.parse_filename(p.name)]
+    return tuple(sorted((dists.describe(p) for p in files), key=lambda a: (a.kind != "wheel", a.filename)))
+
+
+def _stray(dist: Path) -> tuple[str, ...]:
+    if not dist.is_dir():
+        return ()
+    return tuple(p.name for p in sorted(dist.iterdir()) if not dists.parse_filename(p.name))
 
 
 def _commits_since(repo: Any, tags: dict[str, str], config: Config) -> int | None:

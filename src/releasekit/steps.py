@@ -182,6 +182,11 @@ def _undo_tag(run: Run) -> str:
 def _decide_build(plan: Plan) -> tuple[bool, str]:
     if plan.complete:
         return False, "already released"
+    if plan.prebuilt:
+        return (
+            True,
+            f"take the {len(plan.prebuilt)} prebuilt files in {plan.prebuilt_dir} instead of building",
+        )
     if plan.artifacts:
         return False, f"the {len(plan.artifacts)} files built by an earlier run are stored"
     if plan.downloads or plan.expected:
@@ -198,15 +203,24 @@ def _build(run: Run) -> str:
     run.made.add(StepName.BUILD)
     fresh = Path(tempfile.mkdtemp(prefix=f".{plan.version}-", dir=store.parent))
     try:
-        dists.build_dists(plan.project, fresh / "dist", warn=run.reporter.warn)
+        if plan.prebuilt:
+            (fresh / "dist").mkdir()
+            for art in plan.prebuilt:
+                shutil.copyfile(art.path, fresh / "dist" / art.filename)
+        else:
+            dists.build_dists(plan.project, fresh / "dist", warn=run.reporter.warn)
         pause("build:built")
         (fresh / "dist").rename(store)
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
     run.artifacts = dists.collect(store)
+    if plan.prebuilt and {a.filename: a.sha256 for a in run.artifacts} != plan.expected:
+        raise PackageIndexError(f"the files in {plan.prebuilt_dir} changed while they were copied")
     run.record(building=False, artifacts={a.filename: a.sha256 for a in run.artifacts})
     for art in run.artifacts:
         run.reporter.note(f"  {art.filename}  {art.size:,} bytes  sha256 {art.sha256}")
+    if plan.prebuilt:
+        return f"{len(run.artifacts)} prebuilt files from {plan.prebuilt_dir}"
     return f"{len(run.artifacts)} files"
 
 
@@ -358,7 +372,7 @@ def _verify(test: bool) -> Callable[[Run], str]:
         _load_artifacts(run)
         plan = run.plan
         repo = plan.test if test else plan.live
-        wheel = next(a for a in run.artifacts if a.kind == "wheel")
+        wheel = _wheel_for_this_machine(run.artifacts)
         requires = dists.read_metadata(wheel).get_all("Requires-Dist") or []
         result = verify.verify_install(
             name=plan.name,
@@ -376,6 +390,21 @@ def _verify(test: bool) -> Callable[[Run], str]:
         return f"{plan.name}=={result.version} imports {', '.join(result.modules)}"
 
     return run_verify
+
+
+def _wheel_for_this_machine(artifacts: list[Artifact]) -> Artifact:
+    """The wheel an install here would choose (its metadata and modules are what is checked)."""
+    from packaging.tags import sys_tags
+    from packaging.utils import parse_wheel_filename
+
+    wheels = [a for a in artifacts if a.kind == "wheel"]
+    ranked = {str(tag): rank for rank, tag in enumerate(sys_tags())}
+
+    def rank(art: Artifact) -> int:
+        tags = parse_wheel_filename(art.filename)[3]
+        return min((ranked.get(str(t), len(ranked)) for t in tags), default=len(ranked))
+
+    return min(wheels, key=rank)
 
 
 def _decide_push(plan: Plan) -> tuple[bool, str]:

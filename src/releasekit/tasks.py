@@ -91,6 +91,7 @@ def _confirm(plan: Plan) -> bool:
         "json": "Print the final summary as JSON on stdout.",
         "allow-empty-changelog": "Release live even though the changelog has no notes for this version.",
         "abort": "Undo a release that has not published anything: its tag, its bump commit, its artifacts.",
+        "dist": "Publish the sdist and wheels in this directory (say, from a CI build matrix); no build.",
         "debug": "Show the traceback of an error.",
     }
 )
@@ -108,6 +109,7 @@ def release(
     json_: bool = False,
     allow_empty_changelog: bool = False,
     abort: bool = False,
+    dist: str | None = None,
     debug: bool = False,
 ) -> None:
     """Release the package: test index, verify, live index, verify, push the commit and tag."""
@@ -129,7 +131,7 @@ def release(
     reporter = ConsoleReporter()
     flags = {"repository": repository, "test-repository": test_repository}
     config = load_config(project, {**_overrides(c), **{k: v for k, v in flags.items() if v}})
-    command = _command(test=test, yes=yes, bump=bump, pre=pre, new_version=new_version,
+    command = _command(test=test, yes=yes, bump=bump, pre=pre, new_version=new_version, dist=dist,
                        allow_empty_changelog=allow_empty_changelog, **flags)  # fmt: skip
     git_dir = vcs.git_dir(vcs.open_repo(project))
     if abort:
@@ -149,9 +151,11 @@ def release(
         yes=yes,
         allow_empty_changelog=allow_empty_changelog,
         can_confirm=sys.stdin.isatty(),
+        dist=Path(dist).resolve() if dist else None,
     )
+    dist_dir = intent.dist
     if dry_run:
-        plan = make_plan(observe(project, config), config, intent)
+        plan = make_plan(observe(project, config, dist=dist_dir), config, intent)
         console.print_plan(reporter, plan)
         for step in plan.steps:
             reporter.step(step.name.value, "would" if step.run else "skipped", step.why)
@@ -165,7 +169,7 @@ def release(
     with journal.release_lock(git_dir, " ".join(["releasekit", *command])):
         for line in recover(project):
             reporter.step("recover", "done", line)
-        plan = make_plan(observe(project, config), config, intent)
+        plan = make_plan(observe(project, config, dist=dist_dir), config, intent)
         console.print_plan(reporter, plan)
         preflight(plan, intent)
         if plan.will(StepName.PUSH):
