@@ -155,3 +155,32 @@ def test_a_journal_of_wrong_types_is_set_aside_and_the_release_goes_on(
     assert result.code == 0, result.err
     assert (state / "journal.damaged").exists()
     assert_invariant(project, index_pair)
+
+
+def test_sigkill_mid_download_then_the_same_command(make_project, index_pair, isolated_env, capsys, tmp_path):
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    assert run_cli(project.path, capsys, "release", "--test").code == 0
+    for path in (project.path / ".git" / "releasekit" / "artifacts" / "1.4.2").iterdir():
+        path.unlink()
+    marker = tmp_path / "pause"
+    proc = start(project, marker, "download:one", "release", "--yes")
+    wait_for(marker, proc)
+    proc.kill()
+    proc.communicate(timeout=60)
+    finished = run_cli(project.path, capsys, "release", "--yes", "--json")
+    assert finished.code == 0, finished.err
+    test_files = index_hashes(index_pair.test, project)
+    assert len(test_files) == 2 and index_hashes(index_pair.live, project) == test_files
+    assert "refs/tags/v1.4.2" in project.git("ls-remote", "--tags", "origin")
+
+
+def test_reading_the_tree_takes_no_optional_lock(make_project, isolated_env):
+    """A read-only status must never write .git/index: a Ctrl-C then leaves no index.lock."""
+    project = make_project()
+    index = project.path / ".git" / "index"
+    before = index.read_bytes()
+    readme = project.path / "README.md"
+    os.utime(readme, (readme.stat().st_atime, readme.stat().st_mtime + 10))  # a stale index entry
+    assert vcs.unclean_paths(vcs.open_repo(project.path)) == ([], [])
+    assert index.read_bytes() == before
