@@ -20,7 +20,8 @@ def test_defaults_without_pyproject(tmp_path: Path) -> None:
     config = load_config(tmp_path)
 
     assert config == Config()
-    assert config.tag_format == "v{version}"
+    assert config.tag_format == ""  # follow the repository's tags, else v{version}
+    assert config.tag_for("1.0") == "v1.0"
     assert config.remote == "origin"
     assert config.release_branch == ""
     assert config.test_repository == "testpypi"

@@ -31,7 +31,7 @@ def abort_actions(state: ReleaseState, config: Config) -> AbortPlan:
     """What --abort would undo; refuses anything published or pushed."""
     record = open_record(state)
     ver = record.version if record is not None else version.normalise(state.version_text)
-    tag = config.tag_for(ver)
+    tag = state.tag_for(ver)
     tagged_at = state.local_tags.get(tag)
     if state.changed:
         raise GitError("the work tree has uncommitted changes", "commit or stash them before --abort")

@@ -21,7 +21,7 @@ from .errors import ConfigError
 class Config:
     """How a project releases. Keys are the kebab-case names of [tool.releasekit]."""
 
-    tag_format: str = "v{version}"
+    tag_format: str = ""  # empty: follow the repository's existing tags, else v{version}
     remote: str = "origin"
     release_branch: str = ""  # empty: the branch the remote's HEAD names, else main/master
     test_repository: str = "testpypi"
@@ -36,7 +36,8 @@ class Config:
     pypi_rules: str | bool = "auto"  # PyPI's upload rules: "auto" (PyPI/TestPyPI uploads), true, false
 
     def tag_for(self, version: str) -> str:
-        return self.tag_format.format(version=version)
+        """The tag of a version by the configured format (the observed state knows the auto one)."""
+        return (self.tag_format or "v{version}").format(version=version)
 
 
 _TYPES: dict[str, type | tuple[type, ...]] = {

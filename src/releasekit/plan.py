@@ -21,7 +21,7 @@ from .dists import Artifact
 from .errors import Aborted, BurntError, CredentialsError, GitError, PackageIndexError, VersionError
 from .indexes import IndexFile, Repository
 from .journal import Record
-from .state import IndexView, ReleaseState, tag_versions
+from .state import IndexView, ReleaseState, released_versions
 from .steps import STEPS, Phase, StepName
 
 
@@ -58,6 +58,7 @@ class Plan:
     current_version: str
     version: str
     tag: str
+    tag_format: str  # configured, or the style the repository's tags follow
     tag_commit: str  # where the tag is, or goes: HEAD, or the release commit of a resumed release
     branch: str
     remote: str
@@ -147,7 +148,7 @@ def _resume(state: ReleaseState, record: Record | None, config: Config, notes: l
     """The release to resume instead of starting one, or None when there is nothing to finish."""
     if record is None:
         return None
-    tag = config.tag_for(record.version)
+    tag = state.tag_for(record.version)
     tag_commit = record.tag_commit or state.local_tags.get(tag, "")
     if published_live(state, record):
         if tag_commit and not state.contains(tag_commit):
@@ -196,7 +197,7 @@ def _release_branch(config: Config, state: ReleaseState) -> str:
 
 def _tag_checkout(state: ReleaseState, config: Config) -> bool:
     """A detached HEAD at a release tag that is on the remote: how CI checks out a tag push."""
-    tag = config.tag_for(version.normalise(state.version_text))
+    tag = state.tag_for(version.normalise(state.version_text))
     remote_sha = state.remote.tags.get(tag) if state.remote else None
     return state.branch is None and state.local_tags.get(tag) == state.head and remote_sha == state.head
 
@@ -282,10 +283,10 @@ def _target(
                 "versions only move forward: choose a greater --new-version",
             )
         return current, requested, requested != current
-    tag_at_head = state.local_tags.get(config.tag_for(current)) == state.head
+    tag_at_head = state.local_tags.get(state.tag_for(current)) == state.head
     if intent.bump:
         proposed = version.next_version(current, intent.bump, intent.pre)
-        remote_tag = state.remote.tags.get(config.tag_for(current)) if state.remote else None
+        remote_tag = state.remote.tags.get(state.tag_for(current)) if state.remote else None
         if tag_at_head and remote_tag != state.head:
             notes.append(f"resuming {current}: its bump and tag were made by an earlier run (not {proposed})")
             return current, current, False
@@ -300,7 +301,8 @@ def _target(
 
 def _moves_forward(state: ReleaseState, config: Config, target: str) -> None:
     remote_tags = state.remote.tags if state.remote else {}
-    released = tag_versions({**state.local_tags, **remote_tags}, config) | state.live.versions()
+    tags = {**state.local_tags, **remote_tags}
+    released = released_versions(tags, state.name, state.tag_format) | state.live.versions()
     released.discard(target)
     newer = [v for v in released if Version(v) >= Version(target)]
     if newer:
@@ -450,7 +452,7 @@ def make_plan(state: ReleaseState, config: Config, intent: Intent) -> Plan:
     record = open_record(state)
     resume = _resume(state, record, config, notes)
     current, target, bump = _target(state, config, intent, resume, notes)
-    tag = config.tag_for(target)
+    tag = state.tag_for(target)
     if resume is None:
         _moves_forward(state, config, target)
     test_files, live_files = _held(state.test, state.name, target), _held(state.live, state.name, target)
@@ -501,6 +503,7 @@ def make_plan(state: ReleaseState, config: Config, intent: Intent) -> Plan:
             notes.append(
                 f"first release of {state.name} on {label}: the first upload creates the project there"
             )
+    notes.insert(0, f"tag style {state.tag_format} ({state.tag_style})")
     if complete:
         notes.append(f"{target} is already released ({state.live.label}, tag {tag} on {config.remote})")
     verified = frozenset(
@@ -510,7 +513,8 @@ def make_plan(state: ReleaseState, config: Config, intent: Intent) -> Plan:
     )
     plan = Plan(
         project=state.project, git_dir=state.git_dir, name=state.name, current_version=current,
-        version=target, tag=tag, tag_commit=tag_commit, branch=branch, remote=config.remote,
+        version=target, tag=tag, tag_format=state.tag_format, tag_commit=tag_commit, branch=branch,
+        remote=config.remote,
         head=state.head, bump=bump, test=state.test.repository, live=state.live.repository,
         test_only=intent.test_only, artifacts=artifacts, expected=expected, downloads=downloads,
         prebuilt=prebuilt, prebuilt_dir=state.prebuilt_dir,

@@ -77,10 +77,15 @@ class ReleaseState:
     changelog_text: str | None = None  # None: no changelog file
     commits_since: int | None = None  # since the newest release tag of the tag format
     remote_counts: tuple[int | None, int | str | None] | None = None  # (ahead, behind) the remote branch
+    tag_format: str = "v{version}"  # configured, or followed from the repository's tags
+    tag_style: str = ""  # how the tag format was chosen, for the plan and status
     prebuilt: tuple[Artifact, ...] | None = None  # --dist DIR: the files to publish instead of a build
     prebuilt_dir: Path | None = None
     stray: tuple[str, ...] = ()  # files in DIR that are not distributions
     warnings: tuple[str, ...] = ()
+
+    def tag_for(self, version: str) -> str:
+        return self.tag_format.format(version=version)
 
     def contains(self, sha: str | None) -> bool:
         """True when HEAD is `sha` or descends from it."""
@@ -148,7 +153,9 @@ def observe(
     records = journal.load(git_dir).records()
     local_tags = vcs.local_tags(repo)
     changed, untracked = vcs.unclean_paths(repo)
-    interesting = _interesting(records, local_tags, remote_state, config)
+    all_tags = {**local_tags, **(remote_state.tags if remote_state is not None else {})}
+    tag_format, tag_style = _tag_format(config, all_tags, name)
+    interesting = _interesting(records, local_tags, remote_state)
     parents = {
         sha: vcs.parent(repo, sha) for sha in {head, *(r.bump_commit for r in records.values())} if sha
     }
@@ -173,7 +180,9 @@ def observe(
         reachable=frozenset({head, *(sha for sha in interesting if vcs.contains(repo, sha, head))}),
         parents=parents,
         changelog_text=_changelog(project, config),
-        commits_since=_commits_since(repo, local_tags, config),
+        commits_since=_commits_since(repo, local_tags, tag_format),
+        tag_format=tag_format,
+        tag_style=tag_style,
         remote_counts=_remote_counts(repo, remote_state, vcs.current_branch(repo)),
         prebuilt=_prebuilt(dist) if dist is not None else None,
         prebuilt_dir=dist,
@@ -197,8 +206,8 @@ def _stray(dist: Path) -> tuple[str, ...]:
     return tuple(p.name for p in sorted(dist.iterdir()) if not dists.parse_filename(p.name))
 
 
-def _commits_since(repo: Any, tags: dict[str, str], config: Config) -> int | None:
-    released = {t: v for t in tags for v in tag_versions({t: ""}, config)}
+def _commits_since(repo: Any, tags: dict[str, str], tag_format: str) -> int | None:
+    released = {t: v for t in tags for v in tag_versions({t: ""}, tag_format)}
     if not released:
         return None
     last = max(released, key=lambda t: Version(released[t]))
@@ -215,9 +224,39 @@ def _remote_counts(
     return vcs.count_commits(repo, f"{head}..HEAD"), "unknown (not fetched)" if behind is None else behind
 
 
-def tag_versions(tags: dict[str, str], config: Config) -> set[str]:
-    """The canonical versions that tags of the configured format name."""
-    prefix, _, suffix = config.tag_format.partition("{version}")
+def tag_styles(name: str) -> tuple[str, ...]:
+    """The tag formats releasekit recognises in a repository's history, most common first."""
+    names = dict.fromkeys((name, name.replace("-", "_")))
+    return (
+        "v{version}",
+        "{version}",
+        *(f"{n}-v{{version}}" for n in names),
+        *(f"{n}-{{version}}" for n in names),
+    )
+
+
+def _tag_format(config: Config, tags: dict[str, str], name: str) -> tuple[str, str]:
+    """(tag format, how it was chosen): the configured one, else the style the history uses."""
+    if config.tag_format:
+        return config.tag_format, "tag-format in the configuration"
+    counts = {style: len(tag_versions(tags, style)) for style in tag_styles(name)}
+    best = max(counts, key=lambda style: counts[style])  # ties: the first, v{version}
+    if not counts[best]:
+        return "v{version}", "the default: no release tags yet"
+    return best, f"followed from {counts[best]} existing tag(s)"
+
+
+def released_versions(tags: dict[str, str], name: str, tag_format: str) -> set[str]:
+    """Versions named by tags of any recognised style: every style counts as released."""
+    out: set[str] = set()
+    for style in {tag_format, *tag_styles(name)}:
+        out |= tag_versions(tags, style)
+    return out
+
+
+def tag_versions(tags: dict[str, str], tag_format: str) -> set[str]:
+    """The canonical versions that tags of one format name."""
+    prefix, _, suffix = tag_format.partition("{version}")
     out = set()
     for tag in tags:
         if tag.startswith(prefix) and tag.endswith(suffix) and len(tag) > len(prefix) + len(suffix):
@@ -241,7 +280,7 @@ def _repositories(config: Config) -> tuple[Repository, Repository]:
 
 
 def _interesting(
-    records: dict[str, Record], tags: dict[str, str], remote: vcs.RemoteState | None, config: Config
+    records: dict[str, Record], tags: dict[str, str], remote: vcs.RemoteState | None
 ) -> set[str]:
     """The commits whose ancestry the planner asks about: tags, journaled commits, the remote."""
     shas = set(tags.values())

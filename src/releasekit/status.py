@@ -37,13 +37,15 @@ def _with_timeout(config: Config, timeout: float) -> Config:
 def report(state: ReleaseState, config: Config) -> dict[str, Any]:
     """The status report: a pure function of the observed state."""
     current = version.normalise(state.version_text)
-    released = {t: v for t in state.local_tags for v in tag_versions({t: ""}, config)}
+    released = {t: v for t in state.local_tags for v in tag_versions({t: ""}, state.tag_format)}
     last_tag = max(released, key=lambda t: Version(released[t])) if released else None
     unknown: list[str] = []
     out: dict[str, Any] = {
         "name": state.name,
         "version": current,
         "head": state.head,
+        "tag_format": state.tag_format,
+        "tag_style": state.tag_style,
         "branch": state.branch,
         "clean": not state.changed and not state.untracked,
         "changed": list(state.changed),
@@ -118,7 +120,7 @@ def _in_progress(
 ) -> dict[str, Any] | None:
     """The unfinished release and the exact command that finishes it (the planner's own rule)."""
     live, test = out["indexes"]["live"], out["indexes"]["test"]
-    tag = config.tag_for(shown)
+    tag = state.tag_for(shown)
     pushed = tag in out["remote"]["tags"]
     tagged_at_head = state.local_tags.get(tag) == state.head
     if live.get("complete") and pushed:

@@ -119,7 +119,7 @@ def _bump(run: Run) -> str:
     if plan.bump:
         changed += version.write_version(plan.project, source, plan.version)
     if plan.roll_changelog and plan.changelog is not None:
-        changelog.roll(plan.changelog, plan.version, datetime.date.today().isoformat(), run.config.tag_format)
+        changelog.roll(plan.changelog, plan.version, datetime.date.today().isoformat(), plan.tag_format)
         changed.append(plan.changelog)
     pause("bump:written")
     message = run.config.commit_message.format(version=plan.version)

@@ -1,0 +1,35 @@
+"""Tags follow the repository's own style unless tag-format says otherwise; every style counts."""
+
+from __future__ import annotations
+
+from conftest import write_pypirc
+from helpers import run_cli
+
+
+def test_the_history_s_tag_style_is_followed_and_said(make_project, index_pair, isolated_env, capsys):
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    project.git("tag", "-a", "-m", "Release 1.4.1", "1.4.1")  # this project tags without a v
+    planned = run_cli(project.path, capsys, "release", "--bump", "patch", "--dry-run", "--json")
+    assert planned.code == 0, planned.err
+    assert "tag style {version} (followed from 1 existing tag(s))" in planned.err
+    assert planned.summary()["tag"] == "1.4.3"
+    status = run_cli(project.path, capsys, "status")
+    assert "tags: {version} (followed from 1 existing tag(s))" in status.out
+    released = run_cli(project.path, capsys, "release", "--bump", "patch", "--test", "--json")
+    assert released.code == 0, released.err
+    assert project.git("describe", "--tags", "--exact-match") == "1.4.3"
+
+
+def test_a_release_tag_of_another_style_still_counts_as_released(
+    make_project, index_pair, isolated_env, capsys
+):
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    with (project.path / "pyproject.toml").open("a") as fh:
+        fh.write('\n[tool.releasekit]\ntag-format = "release-{version}"\n')
+    project.git("commit", "-qam", "tag-format")
+    project.git("tag", "-a", "-m", "old style", "v2.0.0")
+    refused = run_cli(project.path, capsys, "release", "--test")
+    assert refused.code == 1
+    assert "not greater than the last released one (2.0.0)" in refused.err
