@@ -33,3 +33,17 @@ def test_a_release_tag_of_another_style_still_counts_as_released(
     refused = run_cli(project.path, capsys, "release", "--test")
     assert refused.code == 1
     assert "not greater than the last released one (2.0.0)" in refused.err
+
+
+def test_release_test_needs_no_remote_and_the_live_release_says_how_to_add_one(
+    make_project, index_pair, isolated_env, capsys
+):
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    project.git("remote", "remove", "origin")
+    tested = run_cli(project.path, capsys, "release", "--test")
+    assert tested.code == 0, tested.err
+    status = run_cli(project.path, capsys, "status", "--json")
+    assert status.code == 0 and "the remote origin (no remote origin)" in status.summary()["unknown"]
+    live = run_cli(project.path, capsys, "release", "--yes")
+    assert live.code == 1 and "git remote add origin URL" in live.err

@@ -121,14 +121,17 @@ def observe(
     """Read the whole state once.
 
     `lenient` turns an unreachable remote or index into a recorded error instead of a failure
-    (for `status`); `offline` reads neither; `remote=False` skips only the remote; `dist` is a
-    directory of prebuilt artifacts (a CI build matrix) to publish instead of building.
+    (for `status`); `offline` reads neither; `remote=False` lets a repository without the
+    remote through (a `--test` release pushes nothing); `dist` is a directory of prebuilt
+    artifacts (a CI build matrix) to publish instead of building.
     """
     repo = vcs.open_repo(project)
     git_dir = vcs.git_dir(repo)
     head = vcs.head_sha(repo)
-    if remote:
+    if remote and not lenient:
         vcs.remote_url(repo, config.remote)  # a missing remote is a config error, not a git failure
+    else:
+        remote = vcs.has_remote(repo, config.remote)
     name = project_name(project)
     test_repo, live_repo = _repositories(config)
     errors: list[str] = []
@@ -172,7 +175,7 @@ def observe(
         untracked=tuple(untracked),
         local_tags=local_tags,
         remote=remote_state,
-        remote_error="offline" if offline else (remote_error if remote else "not read"),
+        remote_error="offline" if offline else (remote_error if remote else f"no remote {config.remote}"),
         test=views[0],
         live=views[1],
         records=records,

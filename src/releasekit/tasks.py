@@ -155,7 +155,7 @@ def release(
     )
     dist_dir = intent.dist
     if dry_run:
-        plan = make_plan(observe(project, config, dist=dist_dir), config, intent)
+        plan = make_plan(observe(project, config, dist=dist_dir, remote=not test), config, intent)
         console.print_plan(reporter, plan)
         for step in plan.steps:
             reporter.step(step.name.value, "would" if step.run else "skipped", step.why)
@@ -169,7 +169,7 @@ def release(
     with journal.release_lock(git_dir, " ".join(["releasekit", *command])):
         for line in recover(project):
             reporter.step("recover", "done", line)
-        plan = make_plan(observe(project, config, dist=dist_dir), config, intent)
+        plan = make_plan(observe(project, config, dist=dist_dir, remote=not test), config, intent)
         console.print_plan(reporter, plan)
         preflight(plan, intent)
         if plan.will(StepName.PUSH):
@@ -284,7 +284,8 @@ def scaffold(
         reporter.note(f"  kept your file {relative} (not produced by the templates)")
     if result.commit:
         reporter.note(f"  git: first commit {result.commit[:10]} on main")
-    reporter.note(f"next: cd {result.dest.name} && invoke release --test   (after `releasekit pypirc`)")
+    where = os.path.relpath(result.dest) if not os.path.relpath(result.dest).startswith("..") else result.dest
+    reporter.note(f"next: cd {where} && invoke release --test   (after `releasekit pypirc`)")
 
 
 def _read_token(repository: str) -> str:

@@ -102,7 +102,14 @@ def remote_url(repo: git.Repo, remote: str) -> str:
     try:
         return redact.scrub(repo.remote(remote).url)
     except ValueError as exc:
-        raise GitError(f"no git remote named '{remote}'", "set [tool.releasekit] remote = ...") from exc
+        raise GitError(
+            f"no git remote named '{remote}'",
+            f"add it: git remote add {remote} URL (or set [tool.releasekit] remote = ...)",
+        ) from exc
+
+
+def has_remote(repo: git.Repo, remote: str) -> bool:
+    return remote in {r.name for r in repo.remotes}
 
 
 def local_branches(repo: git.Repo) -> list[str]:
