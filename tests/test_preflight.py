@@ -146,7 +146,7 @@ def test_not_a_git_work_tree(tmp_path, index_pair, isolated_env, capsys):
     (tmp_path / "pkg" / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1.0"\n')
     write_pypirc(isolated_env, index_pair)
     result = run_cli(tmp_path / "pkg", capsys, "release", "--test")
-    _assert_refused(result, "is not a git work tree")
+    _assert_refused(result, "is not inside a git work tree")
 
 
 def test_version_already_on_live_index(make_project, index_pair, isolated_env, capsys):

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import subprocess
+
+import _sandbox
 from conftest import write_pypirc
 from helpers import run_cli
 
@@ -47,3 +52,30 @@ def test_release_test_needs_no_remote_and_the_live_release_says_how_to_add_one(
     assert status.code == 0 and "the remote origin (no remote origin)" in status.summary()["unknown"]
     live = run_cli(project.path, capsys, "release", "--yes")
     assert live.code == 1 and "git remote add origin URL" in live.err
+
+
+def test_a_package_in_a_subfolder_of_its_repository(index_pair, isolated_env, capsys, tmp_path):
+    """A monorepo member: the git root is found upward, its own tag style is followed, a sibling's
+    uncommitted work is not this release's business, and only the member's files are committed."""
+
+    name = f"rk-member-{secrets.token_hex(4)}"
+    root = tmp_path / "mono"
+    member = root / "packages" / name
+    _sandbox.render_sample(member, name, "1.4.2")
+    (root / "packages" / "sibling").mkdir()
+    (root / "packages" / "sibling" / "NOTES.md").write_text("sibling\n")
+    _sandbox.init_with_remote(root, tmp_path / "mono.git", dict(os.environ))
+    subprocess.run(["git", "tag", "-a", "-m", "old", f"{name}-v1.4.1"], cwd=root, check=True)
+    (root / "packages" / "sibling" / "NOTES.md").write_text("work in progress\n")
+    write_pypirc(isolated_env, index_pair)
+    released = run_cli(member, capsys, "release", "--bump", "patch", "--yes", "--json")
+    assert released.code == 0, released.err
+    assert released.summary()["tag"] == f"{name}-v1.4.3"
+    tags = subprocess.run(["git", "ls-remote", "--tags", "origin"], cwd=root, capture_output=True, text=True)
+    assert f"refs/tags/{name}-v1.4.3" in tags.stdout
+    changed = subprocess.run(
+        ["git", "show", "--name-only", "--format=", "HEAD"], cwd=root, capture_output=True, text=True
+    ).stdout.split()
+    assert changed and all(path.startswith(f"packages/{name}/") for path in changed), changed
+    live = _sandbox.index_hashes(index_pair.live.index.packages_dir, name.replace("-", "_"))
+    assert len(live) == 2

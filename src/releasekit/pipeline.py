@@ -98,13 +98,13 @@ def recover(project: Path) -> list[str]:
     leftovers (`name-X.Y.Z/`, `*.egg-info`, `build/`) that git does not track.
     """
     repo = vcs.open_repo(project)
-    log = journal.load(vcs.git_dir(repo))
+    log = journal.load(vcs.git_dir(repo, project))
     head = vcs.head_sha(repo)
     done: list[str] = []
     for record in log.records().values():
         if not record.open:
             continue
-        changed, untracked = vcs.unclean_paths(repo)
+        changed, untracked = vcs.unclean_paths(repo, project)
         interrupted_bump = record.bump_parent == head and not record.bump_commit
         if interrupted_bump and changed and set(changed) <= set(record.bump_files):
             vcs.restore(repo, changed)

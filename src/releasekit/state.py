@@ -126,7 +126,7 @@ def observe(
     artifacts (a CI build matrix) to publish instead of building.
     """
     repo = vcs.open_repo(project)
-    git_dir = vcs.git_dir(repo)
+    git_dir = vcs.git_dir(repo, project)
     head = vcs.head_sha(repo)
     if remote and not lenient:
         vcs.remote_url(repo, config.remote)  # a missing remote is a config error, not a git failure
@@ -155,7 +155,7 @@ def observe(
     source = version.read_version(project)
     records = journal.load(git_dir).records()
     local_tags = vcs.local_tags(repo)
-    changed, untracked = vcs.unclean_paths(repo)
+    changed, untracked = vcs.unclean_paths(repo, project)
     all_tags = {**local_tags, **(remote_state.tags if remote_state is not None else {})}
     tag_format, tag_style = _tag_format(config, all_tags, name)
     interesting = _interesting(records, local_tags, remote_state)

@@ -133,7 +133,7 @@ def release(
     config = load_config(project, {**_overrides(c), **{k: v for k, v in flags.items() if v}})
     command = _command(test=test, yes=yes, bump=bump, pre=pre, new_version=new_version, dist=dist,
                        allow_empty_changelog=allow_empty_changelog, **flags)  # fmt: skip
-    git_dir = vcs.git_dir(vcs.open_repo(project))
+    git_dir = vcs.git_dir(vcs.open_repo(project), project)
     if abort:
         from .abort import abort as abort_release
 

@@ -35,11 +35,16 @@ class RemoteState:
 
 
 def open_repo(project: Path) -> git.Repo:
-    """Open the work tree at `project`; not a git work tree is a user error, not a traceback."""
+    """Open the work tree that holds `project`, found upward (a package may live in a subfolder).
+
+    Not inside a git work tree is a user error, not a traceback.
+    """
     try:
-        repo = git.Repo(project, search_parent_directories=False)
+        repo = git.Repo(project, search_parent_directories=True)
     except (InvalidGitRepositoryError, NoSuchPathError) as exc:
-        raise GitError(f"{project} is not a git work tree", "run releasekit from the project's root") from exc
+        raise GitError(
+            f"{project} is not inside a git work tree", "run releasekit in the project's folder, or git init"
+        ) from exc
     if repo.bare:
         raise GitError(f"{project} is a bare repository", "run releasekit in a work tree")
     repo.git.update_environment(**_GIT_ENV)
@@ -62,8 +67,20 @@ def head_sha(repo: git.Repo) -> str:
         raise GitError("the repository has no commit yet", "commit the project first (git commit)") from exc
 
 
-def git_dir(repo: git.Repo) -> Path:
-    return Path(repo.git_dir)
+def git_dir(repo: git.Repo, project: Path | None = None) -> Path:
+    """Where releasekit keeps this project's journal: the git directory, or for a package in a
+    subfolder of its repository a folder of its own under it, so members never share a journal."""
+    base = Path(repo.git_dir)
+    if project is None:
+        return base
+    prefix = _prefix(repo, project)
+    return base if not prefix else base / "releasekit-members" / prefix.replace("/", "--")
+
+
+def _prefix(repo: git.Repo, project: Path) -> str:
+    root = Path(repo.working_dir).resolve()
+    prefix = project.resolve().relative_to(root).as_posix()
+    return "" if prefix == "." else prefix
 
 
 def tracked_files(repo: git.Repo, project: Path) -> set[str]:
@@ -80,9 +97,15 @@ def current_branch(repo: git.Repo) -> str | None:
     return None if repo.head.is_detached else repo.active_branch.name
 
 
-def unclean_paths(repo: git.Repo) -> tuple[list[str], list[str]]:
-    """Tracked changes (staged or not) and untracked files that .gitignore does not cover."""
-    out = _git(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all")
+def unclean_paths(repo: git.Repo, project: Path | None = None) -> tuple[list[str], list[str]]:
+    """Tracked changes (staged or not) and untracked files that .gitignore does not cover.
+
+    With `project`, only under it: a sibling package's work in a monorepo is not this release's.
+    Paths are relative to the repository's root.
+    """
+    prefix = _prefix(repo, project) if project is not None else ""
+    scope = ["--", prefix] if prefix else []
+    out = _git(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all", *scope)
     changed, untracked = [], []
     entries = iter(out.split("\0"))
     for entry in entries:
