@@ -93,8 +93,11 @@ def test_scaffold_then_release_round_trip(tmp_path, capsys, index_pair: IndexPai
     assert '__version__ = "0.2.0"' in (package / "src" / import_name / "__init__.py").read_text()
 
 
-def test_generated_workflow_passes_actionlint_and_zizmor(tmp_path, capsys):
-    assert _scaffold(tmp_path, capsys, "wf-pkg", "--author", "A", "--email", "a@example.org").code == 0
+@pytest.mark.parametrize("flags", [[], ["--binary"]], ids=["build", "binary"])
+def test_generated_workflow_passes_actionlint_and_zizmor(tmp_path, capsys, flags):
+    assert (
+        _scaffold(tmp_path, capsys, "wf-pkg", "--author", "A", "--email", "a@example.org", *flags).code == 0
+    )
     workflow = tmp_path / "wf-pkg" / ".github" / "workflows" / "release.yml"
     for tool in ("actionlint", "zizmor"):
         assert (BIN / tool).exists(), f"{tool} is missing: install the test extras (pip install -e '.[test]')"
@@ -109,6 +112,38 @@ def test_generated_workflow_passes_actionlint_and_zizmor(tmp_path, capsys):
     assert audit.returncode == 0, audit.stdout + audit.stderr
     text = workflow.read_text()
     assert text.count("id-token: write") == 1
+    assert ("pypa/cibuildwheel@" in text) is bool(flags)
+    assert "run: releasekit release --dist dist/ --yes" in text
+
+
+def test_the_workflow_runs_the_releasekit_that_wrote_it(tmp_path, capsys):
+    from releasekit import __version__
+
+    assert _scaffold(tmp_path, capsys, "pin-pkg", "--author", "A", "--no-git").code == 0
+    text = (tmp_path / "pin-pkg" / ".github" / "workflows" / "release.yml").read_text()
+    assert f'python -m pip install "releasekit=={__version__}"' in text
+
+
+@pytest.mark.parametrize("flags", [[], ["--binary"]], ids=["build", "binary"])
+def test_the_readme_says_once_how_to_register_the_trusted_publisher(tmp_path, capsys, flags):
+    url = "https://github.com/ada/tp-pkg"
+    assert _scaffold(tmp_path, capsys, "tp-pkg", "--author", "A", "--no-git", "--url", url, *flags).code == 0
+    readme = (tmp_path / "tp-pkg" / "README.md").read_text()
+
+    assert readme.count("https://test.pypi.org/manage/account/publishing/") == 1
+    assert readme.count("https://pypi.org/manage/account/publishing/") == 1
+    for line in ("- project name: `tp-pkg`", "- repository: `ada/tp-pkg`", "- workflow file: `release.yml`",
+                 "- environment: `pypi`"):  # fmt: skip
+        assert readme.count(line) == 1, line
+    assert ("cibuildwheel" in readme) is bool(flags)
+    assert "{{" not in readme and "{%" not in readme
+
+
+def test_the_readme_without_a_github_url_names_the_repository_generically(tmp_path, capsys):
+    assert _scaffold(tmp_path, capsys, "nourl-pkg", "--author", "A", "--no-git").code == 0
+    readme = (tmp_path / "nourl-pkg" / "README.md").read_text()
+
+    assert "- repository: this project's GitHub owner and repository" in readme
 
 
 BAD_NAMES = {

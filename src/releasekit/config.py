@@ -34,6 +34,7 @@ class Config:
     changelog: str = "CHANGELOG.md"  # empty: no changelog handling
     post_release: str = ""  # "dev": after a live release, move the files on to the next .dev0
     pypi_rules: str | bool = "auto"  # PyPI's upload rules: "auto" (PyPI/TestPyPI uploads), true, false
+    trusted_publishing: str = "auto"  # "auto" (no credentials, on CI), "always" or "never"
 
     def tag_for(self, version: str) -> str:
         """The tag of a version by the configured format (the observed state knows the auto one)."""
@@ -54,6 +55,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "changelog": str,
     "post_release": str,
     "pypi_rules": (bool, str),
+    "trusted_publishing": str,
 }
 KEYS = tuple(f.name.replace("_", "-") for f in fields(Config))
 
@@ -81,6 +83,11 @@ def _normalise(raw: dict[str, Any], origin: str) -> dict[str, Any]:
         raise ConfigError(
             f"'pypi-rules' in {origin} must be true, false or \"auto\"",
             "auto: check PyPI's upload rules for uploads to PyPI and TestPyPI",
+        )
+    if values.get("trusted_publishing", "auto") not in ("auto", "always", "never"):
+        raise ConfigError(
+            f'\'trusted-publishing\' in {origin} must be "auto", "always" or "never"',
+            "auto: mint a token on CI for an index that has no stored credentials",
         )
     table = values.get("simple_index", {})
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in table.items()):

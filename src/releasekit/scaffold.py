@@ -21,7 +21,7 @@ from pathlib import Path
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from . import vcs
+from . import __version__, vcs
 from .errors import ScaffoldError
 
 INITIAL_VERSION = "0.1.0"
@@ -48,6 +48,7 @@ class PackageSpec:
     python: str
     url: str | None = None
     keywords: tuple[str, ...] = field(default=())
+    binary: bool = False  # the release workflow builds wheels on a cibuildwheel matrix
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ def make_spec(
     python: str = ">=3.11",
     url: str | None = None,
     keywords: str | list[str] = (),  # type: ignore[assignment]
+    binary: bool = False,
 ) -> PackageSpec:
     """Validate every field, with one clear error per problem."""
     import_name = check_name(name)
@@ -136,7 +138,7 @@ def make_spec(
         raise ScaffoldError(f"'{email}' is not an email address")
     if url:
         _check_url(url)
-    return PackageSpec(name, import_name, description, author, email, license, python, url, words)
+    return PackageSpec(name, import_name, description, author, email, license, python, url, words, binary)
 
 
 def _one_line(flag: str, value: str) -> None:
@@ -216,6 +218,10 @@ def _context(spec: PackageSpec) -> dict[str, object]:
         "github_repo": f"{match.group(1)}/{match.group(2)}" if match else None,
         "keywords": list(spec.keywords),
         "year": datetime.date.today().year,
+        "binary": spec.binary,
+        # The workflow installs the releasekit that wrote it: the job holding id-token: write runs
+        # a pinned publisher, as its actions are pinned.
+        "releasekit_version": __version__,
     }
 
 

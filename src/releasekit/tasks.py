@@ -227,6 +227,8 @@ def _ask(question: str, default: str | None, flag: str, interactive: bool) -> st
         "no-git": "Do not git init and commit.",
         "force": "Add the files to an existing non-empty directory (its other files are kept).",
         "dry-run": "List the files that would be written; write nothing.",
+        "binary": "The release workflow builds wheels on Linux, macOS and Windows (cibuildwheel), "
+        "for packages with extension modules.",
         "debug": "Show the traceback of an error.",
     },
 )
@@ -245,6 +247,7 @@ def scaffold(
     no_git: bool = False,
     force: bool = False,
     dry_run: bool = False,
+    binary: bool = False,
     debug: bool = False,
 ) -> None:
     """Create a new package that builds, tests and releases with no edits."""
@@ -269,6 +272,7 @@ def scaffold(
         python=python or ">=3.11",
         url=url,
         keywords=keywords or "",
+        binary=binary,
     )
     target = Path(dest) if dest else Path.cwd() / name
     if dry_run:
