@@ -409,7 +409,6 @@ def _write_url_only_pypirc(home: Path, test: PyPIStandIn, live: PyPIStandIn) -> 
     path.chmod(0o600)
 
 
-@pytest.mark.xfail(strict=False, reason="needs the core wiring of oidc into credentials")
 def test_a_release_with_no_credentials_publishes_through_trusted_publishing(
     make_project, github, isolated_env, tmp_path, capsys
 ):

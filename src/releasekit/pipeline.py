@@ -139,12 +139,23 @@ def _remove_droppings(project: Path, repo: Any, record: Record, untracked: list[
     return removed
 
 
-def execute(plan: Plan, config: Config, reporter: Reporter, command: list[str]) -> Summary:
-    """Run every step of the plan; on failure, roll back or say how to finish."""
+def execute(
+    plan: Plan,
+    config: Config,
+    reporter: Reporter,
+    command: list[str],
+    *,
+    minted: dict[str, Any] | None = None,
+) -> Summary:
+    """Run every step of the plan; on failure, roll back or say how to finish.
+
+    `minted` holds the trusted-publishing tokens by index label; uploads renew them when they
+    are about to expire.
+    """
     repo = vcs.open_repo(plan.project)
     log = journal.load(plan.git_dir)
     record = log.records().get(plan.version)
-    run = Run(plan, config, reporter, repo, log, head=plan.head)
+    run = Run(plan, config, reporter, repo, log, head=plan.head, minted=dict(minted or {}))
     run.published = bool(plan.test_files or plan.live_files) or bool(
         record is not None and record.open and record.published
     )

@@ -69,6 +69,7 @@ class Run:
     destinations: list[dict[str, Any]] = field(default_factory=list)
     verified: set[str] = field(default_factory=set)
     next_version: str = ""
+    minted: dict[str, Any] = field(default_factory=dict)  # index label -> oidc.MintedToken
 
     @property
     def store(self) -> Path:
@@ -331,6 +332,12 @@ def _upload(test: bool) -> Callable[[Run], str]:
             if art.filename in held:
                 dest["files"][art.filename] = "present"
                 continue
+            if repo.label in run.minted:  # a trusted-publishing token lives 15 minutes
+                from . import oidc
+
+                repo, run.minted[repo.label] = oidc.renewed(
+                    repo, run.minted[repo.label], timeout=run.config.timeout
+                )
             run.log.record_upload_intent(plan.version, repo.label, art.filename)
             run.published = True  # from here on an upload may have landed
             result = publish.upload(

@@ -28,6 +28,8 @@ from .console import ConsoleReporter
 from .errors import Aborted, ConfigError, Interrupted, ReleaseError
 
 if TYPE_CHECKING:
+    from .config import Config
+    from .oidc import MintedToken
     from .plan import Plan
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -92,6 +94,7 @@ def _confirm(plan: Plan) -> bool:
         "allow-empty-changelog": "Release live even though the changelog has no notes for this version.",
         "abort": "Undo a release that has not published anything: its tag, its bump commit, its artifacts.",
         "dist": "Publish the sdist and wheels in this directory (say, from a CI build matrix); no build.",
+        "trusted-publishing": "auto (default), always or never: mint upload tokens from CI's OIDC identity.",
         "debug": "Show the traceback of an error.",
     }
 )
@@ -110,6 +113,7 @@ def release(
     allow_empty_changelog: bool = False,
     abort: bool = False,
     dist: str | None = None,
+    trusted_publishing: str | None = None,
     debug: bool = False,
 ) -> None:
     """Release the package: test index, verify, live index, verify, push the commit and tag."""
@@ -130,7 +134,8 @@ def release(
     project = Path.cwd()
     reporter = ConsoleReporter()
     flags = {"repository": repository, "test-repository": test_repository}
-    config = load_config(project, {**_overrides(c), **{k: v for k, v in flags.items() if v}})
+    settings = {**flags, "trusted-publishing": trusted_publishing}
+    config = load_config(project, {**_overrides(c), **{k: v for k, v in settings.items() if v}})
     command = _command(test=test, yes=yes, bump=bump, pre=pre, new_version=new_version, dist=dist,
                        allow_empty_changelog=allow_empty_changelog, **flags)  # fmt: skip
     git_dir = vcs.git_dir(vcs.open_repo(project), project)
@@ -156,6 +161,7 @@ def release(
     dist_dir = intent.dist
     if dry_run:
         plan = make_plan(observe(project, config, dist=dist_dir, remote=not test), config, intent)
+        plan, _ = _trusted_publishing(plan, config)
         console.print_plan(reporter, plan)
         for step in plan.steps:
             reporter.step(step.name.value, "would" if step.run else "skipped", step.why)
@@ -170,16 +176,41 @@ def release(
         for line in recover(project):
             reporter.step("recover", "done", line)
         plan = make_plan(observe(project, config, dist=dist_dir, remote=not test), config, intent)
+        plan, minted = _trusted_publishing(plan, config)
         console.print_plan(reporter, plan)
         preflight(plan, intent)
         if plan.will(StepName.PUSH):
             probe_push(plan, vcs.open_repo(project), config.timeout)
         if plan.needs_confirmation and not yes and not _confirm(plan):
             raise Aborted("not confirmed; nothing was changed")
-        summary = execute(plan, config, reporter, command)
+        summary = execute(plan, config, reporter, command, minted=minted)
     console.print_summary(reporter, summary)
     if json_:
         print(redact.scrub(json.dumps(summary.as_dict(), indent=2)))
+
+
+def _trusted_publishing(plan: Plan, config: Config) -> tuple[Plan, dict[str, MintedToken]]:
+    """Mint a token for each index the plan uploads to that has none (PyPI's trusted publishing).
+
+    Done before preflight, so a refused exchange stops the release before any byte is uploaded.
+    """
+    import dataclasses
+
+    from . import oidc
+    from .steps import StepName
+
+    minted: dict[str, MintedToken] = {}
+    for step in (StepName.UPLOAD_TEST, StepName.UPLOAD_LIVE):
+        if not plan.will(step):
+            continue
+        test = step is StepName.UPLOAD_TEST
+        repo, token = oidc.publish_as(
+            plan.test if test else plan.live, setting=config.trusted_publishing, timeout=config.timeout
+        )
+        plan = dataclasses.replace(plan, test=repo) if test else dataclasses.replace(plan, live=repo)
+        if token is not None:
+            minted[repo.label] = token
+    return plan, minted
 
 
 def _command(**flags: str | bool | None) -> list[str]:
