@@ -82,3 +82,23 @@ def test_tag_locally_then_ci_publishes_from_a_detached_tag_checkout(
     assert steps["push"] == "skipped" and steps["tag"] == "skipped"
     assert index_hashes(index_pair.live, project) == built == index_hashes(index_pair.test, project)
     assert_no_secret(result.text, *secrets_of(index_pair))
+
+
+def test_release_locally_then_ci_confirms_with_its_own_build(
+    make_project, index_pair, isolated_env, capsys, tmp_path
+):
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    assert run_cli(project.path, capsys, "release", "--yes").code == 0
+    live = index_hashes(index_pair.live, project)
+    ci = tmp_path / "ci-checkout"
+    subprocess.run(["git", "clone", "-q", str(project.remote), str(ci)], check=True)
+    subprocess.run(["git", "checkout", "-q", "v1.4.2"], cwd=ci, check=True)
+    module = ci / "src" / project.import_name / "__init__.py"
+    module.write_text(module.read_text() + "# CI's build differs\n")
+    _prebuilt(ci, tmp_path / "dist")
+    subprocess.run(["git", "checkout", "-q", "--", "."], cwd=ci, check=True)
+    confirmed = run_cli(ci, capsys, "release", "--dist", str(tmp_path / "dist"), "--yes", "--json")
+    assert confirmed.code == 0, confirmed.err
+    assert confirmed.summary()["already_released"] and "is not used" in confirmed.err
+    assert index_hashes(index_pair.live, project) == live

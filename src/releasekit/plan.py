@@ -15,7 +15,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from . import changelog, journal, version
+from . import changelog, dists, journal, version
 from .config import Config
 from .dists import Artifact
 from .errors import Aborted, BurntError, CredentialsError, GitError, PackageIndexError, VersionError
@@ -472,7 +472,16 @@ def make_plan(state: ReleaseState, config: Config, intent: Intent) -> Plan:
     prebuilt: tuple[Artifact, ...] = ()
     artifacts: tuple[Artifact, ...]
     downloads: tuple[IndexFile, ...]
-    if state.prebuilt is not None:  # the given files are the release's bytes: the indexes must agree
+    remote_tag = state.remote.tags.get(tag) if state.remote else None
+    kinds = {k for k, *_ in filter(None, map(dists.parse_filename, live_files))}
+    released_elsewhere = kinds == {"sdist", "wheel"} and remote_tag is not None and remote_tag == tag_commit
+    if state.prebuilt is not None and released_elsewhere:
+        # "release locally, CI confirms": CI's own build has other bytes; the release is done.
+        artifacts, expected, downloads = (), {f: e.sha256 or "" for f, e in live_files.items()}, ()
+        notes.append(
+            f"{target} is already on {state.live.label} with its tag: {state.prebuilt_dir} is not used"
+        )
+    elif state.prebuilt is not None:  # the given files are the release's bytes: the indexes must agree
         prebuilt = _check_prebuilt(state, target)
         artifacts, expected, downloads = (), {a.filename: a.sha256 for a in prebuilt}, ()
         recorded = journal_record.artifacts if journal_record is not None else {}
