@@ -315,17 +315,15 @@ def _setup_keyword(tree: ast.Module, name: str) -> ast.expr | None:
 
 
 def _files_named_in(tree: ast.Module, root: Path) -> list[Path]:
-    """Files setup.py names as string literals, or as string arguments joined (os.path.join)."""
+    """Files setup.py names as string literals, or as the string arguments of a call, joined."""
     names: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
             names.append(node.value)
-        elif (
-            isinstance(node, ast.Call)
-            and node.args
-            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args)
-        ):
-            names.append("/".join(a.value for a in node.args))  # type: ignore[attr-defined]
+        elif isinstance(node, ast.Call):
+            # os.path.join(here, "src", "pkg", "__version__.py"): the string parts, joined.
+            parts = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            names.append("/".join(parts))
     found = []
     for name in dict.fromkeys(names):
         path = root / name.lstrip("./")
