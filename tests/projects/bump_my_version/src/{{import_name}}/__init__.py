@@ -1,0 +1,3 @@
+"""{{name}}: a tiny package that releasekit's tests build and install."""
+
+__version__ = "{{version}}"

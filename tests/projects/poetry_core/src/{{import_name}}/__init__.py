@@ -1,0 +1,1 @@
+"""{{name}}: poetry keeps the version in pyproject.toml only."""

@@ -1,0 +1,3 @@
+"""{{name}}: the version comes from the git tag, through the generated _version.py."""
+
+from ._version import version as __version__

@@ -1,0 +1,2 @@
+__title__ = "{{name}}"
+__version__ = "{{version}}"
