@@ -93,7 +93,9 @@ def status_lines(report: dict[str, Any]) -> list[str]:
     last = report["last_release"]
     remote = report["remote"]
     lines = [f"{report['name']} {report['version']} on {report['branch'] or 'a detached HEAD'}"]
-    lines.append(f"  tags: {report['tag_format']} ({report['tag_style']})")
+    lines.append(
+        f"  version from {report['version_source']}; tags {report['tag_format']} ({report['tag_style']})"
+    )
     if last["tag"]:
         lines.append(f"  last release: {last['tag']}, {last['commits_since']} commit(s) since")
     else:

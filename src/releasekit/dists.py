@@ -245,8 +245,13 @@ def _remove_build_droppings(project: Path, before: set[Path]) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-# Files a build backend generates into an sdist on its own.
-_GENERATED = re.compile(r"^(PKG-INFO|setup\.cfg|[^/]+\.egg-info/.*|src/[^/]+\.egg-info/.*)$")
+# Files a build backend generates into an sdist on its own: PKG-INFO and egg-info (setuptools),
+# setup.cfg (setuptools' egg_info), pyproject.toml.orig (uv_build keeps the original beside its
+# normalised copy), .gitignore (hatchling writes the ignore rules it built with, even for a package
+# in a subfolder whose repository keeps them at the top).
+_GENERATED = re.compile(
+    r"^(PKG-INFO|setup\.cfg|pyproject\.toml\.orig|\.gitignore|[^/]+\.egg-info/.*|src/[^/]+\.egg-info/.*)$"
+)
 _TOKEN_SHAPE = re.compile(rb"pypi-[A-Za-z0-9_-]{50,}")
 
 

@@ -35,7 +35,7 @@ from .errors import BurntError, Interrupted, ReleaseError
 from .journal import Record
 from .plan import Plan
 from .report import Reporter
-from .state import project_name
+from .sources import project_name
 from .steps import STEPS, Phase, Run, StepName
 from .testhook import pause
 

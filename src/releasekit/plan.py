@@ -87,6 +87,9 @@ class Plan:
     release_notes: str = ""
     post_release: bool = False
     verify: bool = True
+    version_source: str = ""
+    writes_files: bool = True
+    generated_files: tuple[str, ...] = ()
     finish_command: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -178,6 +181,8 @@ def _resume(state: ReleaseState, record: Record | None, config: Config, notes: l
 
 
 def _files_say(state: ReleaseState, ver: str) -> bool:
+    if not state.writes_files:
+        return True  # git tags hold the version: no file can disagree
     try:
         return version.normalise(state.version_text) == ver
     except VersionError:
@@ -512,7 +517,7 @@ def make_plan(state: ReleaseState, config: Config, intent: Intent) -> Plan:
             notes.append(
                 f"first release of {state.name} on {label}: the first upload creates the project there"
             )
-    notes.insert(0, f"tag style {state.tag_format} ({state.tag_style})")
+    notes.insert(0, f"version from {state.version_source}; tag style {state.tag_format} ({state.tag_style})")
     if complete:
         notes.append(f"{target} is already released ({state.live.label}, tag {tag} on {config.remote})")
     verified = frozenset(
@@ -532,6 +537,8 @@ def make_plan(state: ReleaseState, config: Config, intent: Intent) -> Plan:
         verified=verified, resumed=resume is not None, complete=complete, roll_changelog=roll,
         changelog=changelog_path, release_notes=release_notes,
         post_release=config.post_release == "dev" and not intent.test_only and not complete,
+        version_source=state.version_source, writes_files=state.writes_files,
+        generated_files=state.generated_files,
         verify=config.verify,
         finish_command=resume.command if resume is not None else (),
         notes=tuple(notes), warnings=state.warnings, new_on=new_on,

@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from . import changelog, dists, indexes, journal, vcs, version
-from .config import Config, read_pyproject
+from .config import Config
 from .dists import Artifact
 from .errors import ReleaseError, VersionError
 from .indexes import IndexFile, Repository
 from .journal import Record
+from .sources import project_name
 
 T = TypeVar("T")
 
@@ -58,7 +58,7 @@ class ReleaseState:
     project: Path
     git_dir: Path
     name: str
-    version_text: str  # as written in the files
+    version_text: str  # as written in the files; for a git-derived version, the newest release tag's
     version_files: tuple[Path, ...]
     head: str
     branch: str | None
@@ -77,6 +77,9 @@ class ReleaseState:
     changelog_text: str | None = None  # None: no changelog file
     commits_since: int | None = None  # since the newest release tag of the tag format
     remote_counts: tuple[int | None, int | str | None] | None = None  # (ahead, behind) the remote branch
+    version_source: str = ""  # where the version lives, as the plan and status name it
+    writes_files: bool = True  # False: the version comes from git tags, and the tag is the bump
+    generated_files: tuple[str, ...] = ()  # git-ignored files the backend puts in the sdist
     tag_format: str = "v{version}"  # configured, or followed from the repository's tags
     tag_style: str = ""  # how the tag format was chosen, for the plan and status
     prebuilt: tuple[Artifact, ...] | None = None  # --dist DIR: the files to publish instead of a build
@@ -90,13 +93,6 @@ class ReleaseState:
     def contains(self, sha: str | None) -> bool:
         """True when HEAD is `sha` or descends from it."""
         return bool(sha) and sha in self.reachable
-
-
-def project_name(project: Path) -> str:
-    name = read_pyproject(project).get("project", {}).get("name")
-    if not isinstance(name, str) or not name:
-        raise VersionError("pyproject.toml has no [project] name", "add name = ... under [project]")
-    return canonicalize_name(name)
 
 
 def _result(future: Future[T], lenient: bool, errors: list[str]) -> T | None:
@@ -158,6 +154,7 @@ def observe(
     changed, untracked = vcs.unclean_paths(repo, project)
     all_tags = {**local_tags, **(remote_state.tags if remote_state is not None else {})}
     tag_format, tag_style = _tag_format(config, all_tags, name)
+    version_text = source.version or _from_tags(local_tags, tag_format)
     interesting = _interesting(records, local_tags, remote_state)
     parents = {
         sha: vcs.parent(repo, sha) for sha in {head, *(r.bump_commit for r in records.values())} if sha
@@ -166,8 +163,11 @@ def observe(
         project=project,
         git_dir=git_dir,
         name=name,
-        version_text=source.version,
+        version_text=version_text,
         version_files=source.files,
+        version_source=source.describe(),
+        writes_files=source.writes_files,
+        generated_files=tuple(_relative(project, p) for p in source.generated_files),
         head=head,
         branch=vcs.current_branch(repo),
         branches=tuple(vcs.local_branches(repo)),
@@ -179,7 +179,7 @@ def observe(
         test=views[0],
         live=views[1],
         records=records,
-        stored=_stores(git_dir, source.version, records),
+        stored=_stores(git_dir, version_text, records),
         reachable=frozenset({head, *(sha for sha in interesting if vcs.contains(repo, sha, head))}),
         parents=parents,
         changelog_text=_changelog(project, config),
@@ -192,6 +192,19 @@ def observe(
         stray=_stray(dist) if dist is not None else (),
         warnings=tuple(indexes.pypirc_warnings(indexes.pypirc_path())),
     )
+
+
+def _from_tags(tags: dict[str, str], tag_format: str) -> str:
+    """A git-derived version's current value: the newest release tag's (0.0.0 before the first)."""
+    versions = tag_versions(tags, tag_format)
+    return max(versions, key=Version) if versions else "0.0.0"
+
+
+def _relative(project: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(project.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _prebuilt(dist: Path) -> tuple[Artifact, ...]:

@@ -44,6 +44,7 @@ def report(state: ReleaseState, config: Config) -> dict[str, Any]:
         "name": state.name,
         "version": current,
         "head": state.head,
+        "version_source": state.version_source,
         "tag_format": state.tag_format,
         "tag_style": state.tag_style,
         "branch": state.branch,

@@ -102,22 +102,25 @@ def _decide_bump(plan: Plan) -> tuple[bool, str]:
     if plan.complete:
         return False, "already released"
     parts = [f"{plan.current_version} -> {plan.version}" if plan.bump else f"version stays {plan.version}"]
+    if plan.bump and not plan.writes_files:
+        parts.append("the tag is the bump (the version comes from git tags)")
     if plan.roll_changelog and plan.changelog is not None:
         parts.append(f"{plan.changelog.name}: Unreleased becomes {plan.version}")
-    return plan.bump or plan.roll_changelog, ", ".join(parts)
+    writes = plan.bump and plan.writes_files
+    return writes or plan.roll_changelog, ", ".join(parts)
 
 
 def _bump(run: Run) -> str:
     plan = run.plan
     source = version.read_version(plan.project)
-    files = list(source.files) if plan.bump else []
+    files = list(source.files) if plan.bump and source.writes_files else []
     if plan.roll_changelog and plan.changelog is not None:
         files.append(plan.changelog)
     root = Path(run.repo.working_dir)
     run.record(bump_parent=run.head, bump_files=[str(p.resolve().relative_to(root.resolve())) for p in files])
     run.made.add(StepName.BUMP)  # from here on, rollback restores the files and HEAD
     changed: list[Path] = []
-    if plan.bump:
+    if plan.bump and source.writes_files:
         changed += version.write_version(plan.project, source, plan.version)
     if plan.roll_changelog and plan.changelog is not None:
         changelog.roll(plan.changelog, plan.version, datetime.date.today().isoformat(), plan.tag_format)
@@ -282,7 +285,7 @@ def _check(run: Run) -> str:
     _load_artifacts(run)
     plan = run.plan
     dists.check_consistency(run.artifacts, plan.name, plan.version)
-    dists.check_contents(run.artifacts, vcs.tracked_files(run.repo, plan.project))
+    dists.check_contents(run.artifacts, vcs.tracked_files(run.repo, plan.project) | set(plan.generated_files))
     publish.check(run.artifacts)
     if pypirules.applies(run.config.pypi_rules, [plan.test.upload_url, plan.live.upload_url]):
         pypirules.check(run.artifacts)  # what PyPI's upload endpoint refuses, before any upload
@@ -443,6 +446,8 @@ def probe_push(plan: Plan, repo: git.Repo, timeout: float) -> None:
 def _decide_post(plan: Plan) -> tuple[bool, str]:
     if not plan.post_release:
         return False, 'post-release is not "dev"'
+    if not plan.writes_files:
+        return False, "the version comes from git tags: no file to move on"
     return True, f"move the files on to {version.next_dev(plan.version)}"
 
 

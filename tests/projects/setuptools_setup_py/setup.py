@@ -12,6 +12,8 @@ setup(
     name="{{name}}",
     version=about["__version__"],
     description="A setup.py-only sample project.",
+    long_description=open(os.path.join(here, "README.md"), encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
     packages=["{{import_name}}"],
     package_dir={"": "src"},
     python_requires=">=3.9",
