@@ -15,7 +15,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from . import changelog, dists, indexes, journal, vcs, version
+from . import changelog, dists, indexes, indexurls, journal, vcs, version
 from .config import Config, read_pyproject
 from .dists import Artifact
 from .errors import Aborted, BurntError, CredentialsError, GitError, PackageIndexError, VersionError
@@ -349,12 +349,14 @@ def _release_notes(
 
 def _repositories(config: Config, options: Options) -> tuple[Repository, Repository]:
     test = indexes.resolve_repository(
-        options.test_repository or config.test_repository, simple_overrides=config.simple_index
-    )
+        options.test_repository or config.test_repository,
+        simple_overrides=config.simple_index, role="test", timeout=config.timeout,
+    )  # fmt: skip
     live = indexes.resolve_repository(
-        options.repository or config.repository, simple_overrides=config.simple_index
-    )
-    if test.upload_url == live.upload_url:
+        options.repository or config.repository,
+        simple_overrides=config.simple_index, role="live", timeout=config.timeout,
+    )  # fmt: skip
+    if indexurls.same_index(test.upload_url, live.upload_url):
         raise PackageIndexError(
             f"the test and live repositories are the same ({test.upload_url})",
             "set test-repository and repository to different indexes",
@@ -376,7 +378,8 @@ def preflight(plan: Plan, options: Options, config: Config) -> None:
     if plan.will("upload-test") and not plan.test.has_credentials:
         raise CredentialsError(
             f"no credentials for {plan.test.label}",
-            f"add a [{plan.test.label}] section with an API token to ~/.pypirc, or set TWINE_PASSWORD",
+            f"add a [{plan.test.label}] section with an API token to ~/.pypirc, "
+            "or set RELEASEKIT_TEST_PASSWORD (TWINE_PASSWORD is for the live index only)",
         )
     if plan.will("upload-live") and not plan.live.has_credentials:
         raise CredentialsError(
@@ -388,6 +391,9 @@ def preflight(plan: Plan, options: Options, config: Config) -> None:
             f"a live release of {plan.version} needs confirmation and there is no terminal",
             "pass --yes to release without asking",
         )
+    for index, step in ((plan.test, "upload-test"), (plan.live, "upload-live")):
+        if plan.will(step):
+            indexes.check_readable(index, plan.name, config.timeout)
     if plan.will("push"):
         repo = vcs.open_repo(plan.project)
         vcs.push_dry_run(repo, plan.remote, [f"HEAD:refs/heads/{plan.branch}"], config.timeout)

@@ -8,7 +8,7 @@ instead of failing, so `status` also works on a plane.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from packaging.version import Version
 
@@ -53,9 +53,13 @@ def gather(project: Path, config: Config, *, offline: bool = False) -> dict[str,
     tag = config.tag_for(current)
     stored = journal.artifacts_dir(git_dir, current)
     artifacts = dists.collect(stored) if stored.is_dir() else []
+    roles: tuple[tuple[Literal["test", "live"], str], ...] = (
+        ("test", config.test_repository),
+        ("live", config.repository),
+    )
     report["indexes"] = {
-        role: _index(target, config, name, current, artifacts, timeout, offline, unknown)
-        for role, target in (("test", config.test_repository), ("live", config.repository))
+        role: _index(role, target, config, name, current, artifacts, timeout, offline, unknown)
+        for role, target in roles
     }
     report["in_progress"] = _in_progress(report, tags.get(tag) == head, tag)
     report["release_notes"] = _notes(project, config, current)
@@ -99,6 +103,7 @@ def _remote(
 
 
 def _index(
+    role: Literal["test", "live"],
     target: str,
     config: Config,
     name: str,
@@ -108,7 +113,10 @@ def _index(
     offline: bool,
     unknown: list[str],
 ) -> dict[str, Any]:
-    repo = indexes.resolve_repository(target, simple_overrides=config.simple_index)
+    # The role decides whose environment credentials apply (TWINE_* only to the live index).
+    repo = indexes.resolve_repository(
+        target, simple_overrides=config.simple_index, role=role, timeout=timeout
+    )
     out: dict[str, Any] = {"index": repo.label, "simple_url": repo.simple_url, "reachable": False}
     if offline:
         unknown.append(f"what {repo.label} holds (offline)")
