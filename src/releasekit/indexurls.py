@@ -64,7 +64,8 @@ def split_credentials(url: str) -> tuple[str, str | None, str | None]:
     username = urllib.parse.unquote(user) or None
     secret = urllib.parse.unquote(password) or None
     redact.register(secret, username)
-    redact.register(userinfo)  # as written, in case it was not percent-encoded
+    if secret:
+        redact.register(password)  # as written too: it may be encoded otherwise than quote() does
     return f"{scheme}://{hostport}{rest[authority_end:]}", username, secret
 
 
