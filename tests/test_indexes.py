@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 import socket
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import faultproxy
 import keyring
 import pytest
-from conftest import IndexPair, assert_no_secret
+from conftest import IndexPair, Project, assert_no_secret
+from conftest import write_pypirc as write_conftest_pypirc
+from helpers import run_cli
 from keyring.backend import KeyringBackend
 from keyring.credentials import Credential, SimpleCredential
+from test_indexurls import macaroon_v2
 from test_localindex import make_wheel, twine_upload
 
 from releasekit import redact
@@ -23,6 +28,7 @@ from releasekit.indexes import (
     TESTPYPI_UPLOAD,
     IndexFile,
     Repository,
+    check_readable,
     download,
     list_files,
     pypirc_warnings,
@@ -469,3 +475,267 @@ def test_an_unreachable_index_is_a_package_index_error(tmp_path: Path) -> None:
         list_files(repo, "anything", timeout=5)
 
     assert f"index at http://127.0.0.1:{port}/simple/ is unreachable" in str(caught.value)
+
+
+# Each credential only to its own index (issue 11, case 1)
+
+
+def test_environment_credentials_go_to_the_live_index_only(tmp_path: Path) -> None:
+    pypirc = write_pypirc(
+        tmp_path / ".pypirc",
+        f"[testpypi]\nrepository = {CORP_URL}\nusername = tester\npassword = test-secret\n",
+    )
+    environ = {"TWINE_USERNAME": "ci", "TWINE_PASSWORD": "live-secret"}
+
+    live = resolve_repository("pypi", simple_overrides={}, pypirc=pypirc, environ=environ, role="live")
+    test = resolve_repository("testpypi", simple_overrides={}, pypirc=pypirc, environ=environ, role="test")
+
+    assert (live.username, live.password, live.credential_source) == ("ci", "live-secret", "environment")
+    assert (test.username, test.password, test.credential_source) == ("tester", "test-secret", ".pypirc")
+
+
+def test_the_test_index_has_variables_of_its_own(tmp_path: Path) -> None:
+    environ = {
+        "TWINE_PASSWORD": "live-secret",
+        "RELEASEKIT_TEST_USERNAME": "tester",
+        "RELEASEKIT_TEST_PASSWORD": "test-secret",
+    }
+
+    test = resolve_repository(
+        "testpypi", simple_overrides={}, pypirc=tmp_path / "none", environ=environ, role="test"
+    )
+    live = resolve_repository("pypi", simple_overrides={}, pypirc=tmp_path / "none", environ=environ)
+
+    assert (test.username, test.password, test.credential_source) == ("tester", "test-secret", "environment")
+    assert (live.username, live.password) == ("__token__", "live-secret")  # role="live" is the default
+
+
+def test_without_its_own_credentials_the_test_index_gets_none(tmp_path: Path) -> None:
+    environ = {"TWINE_USERNAME": "ci", "TWINE_PASSWORD": "live-secret"}
+
+    test = resolve_repository(
+        "testpypi", simple_overrides={}, pypirc=tmp_path / "none", environ=environ, role="test"
+    )
+
+    assert (test.password, test.credential_source) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("target", "role", "issuer", "expected"),
+    [
+        ("testpypi", "test", "pypi.org", "test.pypi.org"),
+        ("pypi", "live", "test.pypi.org", "pypi.org"),
+    ],
+)
+def test_a_pypi_token_never_goes_to_the_other_pypi(
+    tmp_path: Path, target: str, role: str, issuer: str, expected: str
+) -> None:
+    token = macaroon_v2(issuer.encode())
+    pypirc = write_pypirc(tmp_path / ".pypirc", f"[{target}]\nusername = __token__\npassword = {token}\n")
+
+    with pytest.raises(CredentialsError) as caught:
+        resolve_repository(target, simple_overrides={}, pypirc=pypirc, environ={}, role=role)  # type: ignore[arg-type]
+
+    message = "".join(traceback.format_exception(caught.value))
+    assert f"the token for {target} (from .pypirc) was issued by {issuer}, not {expected}" in str(
+        caught.value
+    )
+    assert f"create a token on {expected}" in str(caught.value)
+    assert_no_secret(redact.scrub(message), token)
+    assert token not in str(caught.value)
+
+
+def test_a_pypi_token_for_its_own_index_or_a_private_one_is_kept(tmp_path: Path) -> None:
+    live_token, test_token = macaroon_v2(b"pypi.org"), macaroon_v2(b"test.pypi.org")
+    pypirc = write_pypirc(
+        tmp_path / ".pypirc",
+        f"[pypi]\npassword = {live_token}\n[testpypi]\npassword = {test_token}\n"
+        f"[corp]\nrepository = {CORP_URL}\npassword = {live_token}\n",
+    )
+
+    assert resolve("pypi", pypirc).password == live_token
+    assert resolve_repository(
+        "testpypi", simple_overrides={}, pypirc=pypirc, environ={}, role="test"
+    ).password == (test_token)
+    assert resolve("corp", pypirc).password == live_token  # not a PyPI host: the issuer is not checked
+
+
+# Credentials in a repository URL (issue 11, case 2)
+
+
+def test_credentials_in_a_url_are_taken_out_and_used(tmp_path: Path) -> None:
+    password = "s3cret-" + secrets.token_urlsafe(8)
+
+    repo = resolve(
+        f"http://user:{password}@127.0.0.1:8080/", tmp_path / ".pypirc", {"TWINE_PASSWORD": "other"}
+    )
+
+    assert (repo.label, repo.upload_url, repo.simple_url) == (
+        "http://127.0.0.1:8080/",
+        "http://127.0.0.1:8080/",
+        "http://127.0.0.1:8080/simple/",
+    )
+    assert (repo.username, repo.password, repo.credential_source) == ("user", password, "repository URL")
+    assert password not in repr(repo)
+    assert redact.scrub(f"nonnumeric port: '{password}'") == "nonnumeric port: '********'"
+
+
+def test_a_token_in_a_pypirc_repository_url_is_taken_out(tmp_path: Path) -> None:
+    token = "pypi-" + secrets.token_urlsafe(32)
+    pypirc = write_pypirc(
+        tmp_path / ".pypirc", f"[corp]\nrepository = https://__token__:{token}@pkgs.example.invalid/legacy/\n"
+    )
+
+    repo = resolve("corp", pypirc)
+
+    assert (repo.upload_url, repo.username, repo.password) == (
+        "https://pkgs.example.invalid/legacy/",
+        "__token__",
+        token,
+    )
+
+
+def test_a_url_that_breaks_on_its_password_is_refused_without_it(tmp_path: Path) -> None:
+    password = "pa/ss" + secrets.token_urlsafe(8)  # a raw "/" ends the host part early
+
+    with pytest.raises(ConfigError) as caught:
+        resolve(f"http://user:{password}@127.0.0.1:8080/", tmp_path / ".pypirc")
+
+    text = "".join(traceback.format_exception(caught.value))
+    assert str(caught.value).startswith("a repository URL has an invalid host or port (not shown")
+    assert password.split("/")[1] not in text and password not in text
+
+
+def test_a_password_in_the_test_repository_url_uploads_and_never_shows(
+    make_project: Callable[..., Project], index_pair: IndexPair, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = make_project()
+    test = index_pair.test.index
+    url = test.url.replace("http://", f"http://{test.username}:{test.password}@")
+
+    result = run_cli(project.path, capsys, "release", "--test", "--test-repository", url, "--debug", "--json")
+
+    assert result.code == 0, result.err
+    assert "credentials from repository URL" in result.err
+    assert_no_secret(result.text, test.password)
+    assert [d["index"] for d in result.summary()["destinations"]] == [test.url]
+
+
+# The same index spelt twice (issue 11, case 9)
+
+
+@pytest.mark.parametrize("spelling", ["{url}", "{bare}", "{localhost}", "{upper}"])
+def test_the_same_index_spelt_another_way_is_refused(
+    make_project: Callable[..., Project],
+    index_pair: IndexPair,
+    isolated_env: Path,
+    capsys: pytest.CaptureFixture[str],
+    spelling: str,
+) -> None:
+    project = make_project()
+    write_conftest_pypirc(isolated_env, index_pair)
+    url = index_pair.test.index.url
+    port = url.rstrip("/").rsplit(":", 1)[1]
+    live = spelling.format(
+        url=url, bare=url.rstrip("/"), localhost=f"http://localhost:{port}/", upper=f"HTTP://LOCALHOST:{port}"
+    )
+
+    result = run_cli(
+        project.path, capsys, "release", "--yes", "--test-repository", url.rstrip("/"), "--repository", live
+    )
+
+    assert result.code == 1
+    assert "the test and live repositories are the same" in result.err.strip().splitlines()[-1]
+    assert project.git("tag") == ""
+
+
+# Which rule found the simple index, and whether it answers before the first upload (issue 14)
+
+
+def test_a_pypiserver_root_says_its_rule(index_pair: IndexPair, tmp_path: Path) -> None:
+    repo = _local_repo(index_pair, tmp_path)
+
+    assert (repo.simple_url, repo.simple_rule) == (
+        index_pair.test.index.simple_url,
+        "pypiserver (/ -> /simple/)",
+    )
+    assert resolve("pypi", tmp_path / ".pypirc").simple_rule == "PyPI"
+    override = resolve("testpypi", tmp_path / ".pypirc", testpypi="https://mirror.example.invalid/simple")
+    assert override.simple_rule == "simple-index setting"
+
+
+def test_check_readable_accepts_a_new_project_on_a_live_index(index_pair: IndexPair, tmp_path: Path) -> None:
+    repo = _local_repo(index_pair, tmp_path)
+
+    check_readable(repo, f"rk-never-uploaded-{secrets.token_hex(4)}", timeout=10)  # its page 404s: fine
+    name, _ = _uploaded(index_pair, tmp_path)
+    check_readable(repo, name, timeout=10)
+
+
+def test_check_readable_refuses_a_simple_index_that_does_not_answer(
+    index_pair: IndexPair, tmp_path: Path
+) -> None:
+    wrong = index_pair.test.index.url + "nowhere/simple/"
+    repo = resolve(index_pair.test.index.url, tmp_path / ".pypirc", **{index_pair.test.index.url: wrong})
+
+    with pytest.raises(PackageIndexError) as caught:
+        check_readable(repo, "anything", timeout=10)
+
+    assert str(caught.value) == (
+        f"{repo.label} simple index does not answer at {wrong} (404); "
+        f"set simple-index for {repo.label} in [tool.releasekit] to where it serves its simple pages"
+    )
+
+
+def test_check_readable_refuses_an_unreachable_simple_index(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    repo = resolve("testpypi", tmp_path / ".pypirc", testpypi=f"http://127.0.0.1:{port}/simple/")
+
+    with pytest.raises(PackageIndexError) as caught:
+        check_readable(repo, "anything", timeout=5)
+
+    message = str(caught.value)
+    assert message.startswith(f"testpypi index at http://127.0.0.1:{port}/simple/ is unreachable (")
+    assert "simple-index for testpypi" in message and "\n" not in message
+
+
+class _RecordingHandler(faultproxy._Handler):
+    """Records the Authorization header of every upload the test index receives."""
+
+    def do_POST(self) -> None:
+        self.server.proxy.authorizations.append(self.headers.get("Authorization", ""))  # type: ignore[attr-defined]
+        super().do_POST()
+
+
+def test_the_live_password_from_the_environment_never_reaches_the_test_index(
+    make_project: Callable[..., Project],
+    index_pair: IndexPair,
+    isolated_env: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project = make_project()
+    test, live = index_pair.test.index, index_pair.live.index
+    with faultproxy.FaultProxy(test.url) as proxy:
+        proxy.authorizations = []  # type: ignore[attr-defined]
+        proxy._server.RequestHandlerClass = _RecordingHandler
+        (isolated_env / ".pypirc").write_text(
+            f"[testpypi]\nrepository = {proxy.url}\nusername = {test.username}\npassword = {test.password}\n"
+            f"[pypi]\nrepository = {live.url}\n",
+            encoding="utf-8",
+        )
+        (isolated_env / ".pypirc").chmod(0o600)
+        monkeypatch.setenv("TWINE_USERNAME", live.username)
+        monkeypatch.setenv("TWINE_PASSWORD", live.password)
+
+        result = run_cli(project.path, capsys, "release", "--yes", "--json")
+
+        assert result.code == 0, result.err
+        seen = list(proxy.authorizations)  # type: ignore[attr-defined]
+    assert result.summary()["complete"] and result.summary()["pushed"]
+    expected = "Basic " + base64.b64encode(f"{test.username}:{test.password}".encode()).decode()
+    assert seen and set(seen) == {expected}  # every upload to the test index carried its own password
+    assert_no_secret("\n".join(seen), live.password)
+    assert_no_secret(result.text, test.password, live.password)

@@ -229,8 +229,9 @@ def test_missing_readme_is_caught_by_twine_check(make_project, index_pair, isola
 def test_secret_from_environment_never_printed(make_project, index_pair, isolated_env, capsys, monkeypatch):
     project = make_project()
     test = index_pair.test.index
-    monkeypatch.setenv("TWINE_USERNAME", test.username)
-    monkeypatch.setenv("TWINE_PASSWORD", test.password)
+    # The test index takes its environment credentials from variables of its own, never TWINE_*.
+    monkeypatch.setenv("RELEASEKIT_TEST_USERNAME", test.username)
+    monkeypatch.setenv("RELEASEKIT_TEST_PASSWORD", test.password)
     # A stray TWINE_REPOSITORY_URL must not redirect the upload aimed at --test-repository.
     monkeypatch.setenv("TWINE_REPOSITORY_URL", index_pair.live.index.url)
     result = run_cli(

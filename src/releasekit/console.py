@@ -61,6 +61,7 @@ def print_plan(reporter: ConsoleReporter, plan: Plan) -> None:
         held = ", ".join(sorted(files)) or f"nothing for {plan.version}"
         creds = f"credentials from {repo.credential_source}" if repo.has_credentials else "no credentials"
         reporter.note(f"  {role} index: {repo.label} {repo.upload_url} ({creds}); holds {held}")
+        reporter.note(f"    read back from {repo.simple_url} ({repo.simple_rule})")
     for note in plan.notes:
         if note.startswith("warning: "):
             reporter.warn(note.removeprefix("warning: "))

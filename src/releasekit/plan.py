@@ -15,7 +15,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from . import changelog, dists, journal, version
+from . import changelog, dists, indexes, indexurls, journal, version
 from .config import Config
 from .dists import Artifact
 from .errors import Aborted, BurntError, CredentialsError, GitError, PackageIndexError, VersionError
@@ -438,7 +438,7 @@ def _held(view: IndexView, name: str, ver: str) -> dict[str, IndexFile]:
 def make_plan(state: ReleaseState, config: Config, intent: Intent) -> Plan:
     """Decide every step from the observed state; raise on anything unsafe."""
     notes: list[str] = []
-    if state.test.repository.upload_url == state.live.repository.upload_url:
+    if indexurls.same_index(state.test.repository.upload_url, state.live.repository.upload_url):
         raise PackageIndexError(
             f"the test and live repositories are the same ({state.test.repository.upload_url})",
             "set test-repository and repository to different indexes",
@@ -551,19 +551,28 @@ def _verified(record: Record, label: str, expected: dict[str, str]) -> bool:
     return bool(expected) and journal.verify_key(label, expected) in record.verified
 
 
-def preflight(plan: Plan, intent: Intent) -> None:
-    """The refusals that need the whole plan: credentials and confirmation.
+def preflight(plan: Plan, intent: Intent, timeout: float) -> None:
+    """The refusals that need the whole plan: credentials, confirmation, and every index the
+    release will read back must answer (before a byte is uploaded, not after).
 
-    The push probe, which talks to the remote, is the PUSH step's `probe` (see `pipeline`).
+    The push probe, which talks to the remote, is `steps.probe_push`.
     """
     for step, repo in ((StepName.UPLOAD_TEST, plan.test), (StepName.UPLOAD_LIVE, plan.live)):
         if plan.will(step) and not repo.has_credentials:
+            where = (
+                "or set RELEASEKIT_TEST_PASSWORD (TWINE_PASSWORD is for the live index only)"
+                if step is StepName.UPLOAD_TEST
+                else "or set TWINE_PASSWORD"
+            )
             raise CredentialsError(
                 f"no credentials for {repo.label}",
-                f"add a [{repo.label}] section with an API token to ~/.pypirc, or set TWINE_PASSWORD",
+                f"add a [{repo.label}] section with an API token to ~/.pypirc, {where}",
             )
     if plan.needs_confirmation and not (intent.yes or intent.can_confirm or intent.dry_run):
         raise Aborted(
             f"a live release of {plan.version} needs confirmation and there is no terminal",
             "pass --yes to release without asking",
         )
+    for step, repo in ((StepName.UPLOAD_TEST, plan.test), (StepName.UPLOAD_LIVE, plan.live)):
+        if plan.will(step):
+            indexes.check_readable(repo, plan.name, timeout)

@@ -40,3 +40,12 @@ def scrub(text: str) -> str:
 def forget_all() -> None:
     """Drop every registered secret (tests run many releases in one process)."""
     _SECRETS.clear()
+
+
+def printable(text: str) -> str:
+    """Text from an index with control characters escaped, so it cannot forge lines or colours.
+
+    A file name like ``x%0Aerror: ...`` or one holding ESC would otherwise print a fake error line
+    or drive the terminal; every index-provided string passes here before it enters a message.
+    """
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)

@@ -290,8 +290,13 @@ def _changelog(project: Path, config: Config) -> str | None:
 
 
 def _repositories(config: Config) -> tuple[Repository, Repository]:
-    test = indexes.resolve_repository(config.test_repository, simple_overrides=config.simple_index)
-    live = indexes.resolve_repository(config.repository, simple_overrides=config.simple_index)
+    # The role decides whose environment credentials apply (TWINE_* only to the live index).
+    test = indexes.resolve_repository(
+        config.test_repository, simple_overrides=config.simple_index, role="test", timeout=config.timeout
+    )
+    live = indexes.resolve_repository(
+        config.repository, simple_overrides=config.simple_index, role="live", timeout=config.timeout
+    )
     return test, live
 
 

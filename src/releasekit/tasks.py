@@ -165,7 +165,7 @@ def release(
         console.print_plan(reporter, plan)
         for step in plan.steps:
             reporter.step(step.name.value, "would" if step.run else "skipped", step.why)
-        preflight(plan, intent)
+        preflight(plan, intent, config.timeout)
         if plan.will(StepName.PUSH):
             probe_push(plan, vcs.open_repo(project), config.timeout)
         reporter.note("dry run: preflight passed; nothing was changed")
@@ -178,7 +178,7 @@ def release(
         plan = make_plan(observe(project, config, dist=dist_dir, remote=not test), config, intent)
         plan, minted = _trusted_publishing(plan, config)
         console.print_plan(reporter, plan)
-        preflight(plan, intent)
+        preflight(plan, intent, config.timeout)
         if plan.will(StepName.PUSH):
             probe_push(plan, vcs.open_repo(project), config.timeout)
         if plan.needs_confirmation and not yes and not _confirm(plan):
