@@ -12,7 +12,6 @@ import configparser
 import email.message
 import email.parser
 import hashlib
-import os
 import re
 import shutil
 import subprocess
@@ -185,7 +184,8 @@ class _Runner:
     def __call__(
         self, cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
     ) -> None:
-        env = {**os.environ, **(extra_environ or {})}
+        # The backend runs the project's own code: it gets no credential of ours.
+        env = {**redact.child_environ(), **(extra_environ or {})}
         proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
         self.output.extend((proc.stdout + proc.stderr).splitlines())
         if proc.returncode:
