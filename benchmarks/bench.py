@@ -1,21 +1,27 @@
 """Benchmark a whole release: `invoke release` against the same steps run by hand.
 
-Generates a small package (3 modules) and a medium one (300 modules of ~200 lines and 5 MiB of
-package data), starts local indexes (pypiserver on 127.0.0.1) and bare git remotes, and then, in
-rounds that alternate the pipelines, releases every package for real:
+Generates a small package (3 modules), a medium one (300 modules of ~200 lines and 5 MiB of
+package data) and two large ones (3 modules with 256 MiB and 1 GiB of incompressible package
+data), starts local indexes (pypiserver on 127.0.0.1) and bare git remotes, and then, in rounds
+that alternate the pipelines, releases every package for real:
 
-  releasekit  `invoke release --bump patch --yes` (per-step times from its progress lines)
+  releasekit  `invoke release --bump patch --yes --json` (per-step times from the summary's
+              "steps", or from its progress lines when the summary has none)
   standard    bump2version, python -m build, twine check, twine upload x2, venv + pip install x2,
               git push
   uv          bump2version, uv build, uv publish x2, uv venv + uv pip install x2, git push
 
 Then `invoke --list` start-up (releasekit's tasks vs a trivial tasks.py) and the peak memory of a
-release. Prints a table of medians, the ratios against the targets, and the same as markdown.
+release. The large packages are released once per pipeline (no warm-up, one round, whatever
+--rounds says), with the memory sampler on, and their files are deleted from the indexes after
+each release, so the 1 GiB case needs about 20 GB of disk at its peak, not 20 GB a round.
+Prints a table of medians, a growth table (seconds per step against the package data size), the
+ratios against the targets, and the same as markdown.
 Everything happens in one temporary directory with a throwaway HOME; nothing leaves 127.0.0.1
 except the build requirements (setuptools), which come from the package registry or your caches.
 
-Usage: bench.py [--rounds N] [--warmup N] [--sizes small,medium] [--startup-runs N] [--quick]
-                [--markdown FILE] [--json FILE] [--keep]
+Usage: bench.py [--rounds N] [--warmup N] [--sizes small,medium,256mb,1gb] [--no-large]
+                [--startup-runs N] [--quick] [--markdown FILE] [--json FILE] [--keep]
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import _bootstrap
@@ -79,6 +85,28 @@ TRIVIAL_TASKS = (
 )
 DATA_FILES, DATA_FILE_SIZE = 20, 256 * 1024  # 5 MiB of incompressible package data
 MEDIUM_MODULES, FUNCTIONS_PER_MODULE = 300, 18  # ~200 lines a module
+# The large packages ship files of 8 MiB: setuptools' wheel writer holds each file whole (and its
+# compressed copy), so with 64 MiB files the build backend alone peaks near 250 MB.
+LARGE_FILE = 8 << 20
+# Package data of each large size; they are released once per pipeline.
+LARGE = {"256mb": 256 << 20, "1gb": 1 << 30}
+SIZES = ("small", "medium", *LARGE)
+SIZE_LABELS = {
+    "small": "3 modules",
+    "medium": f"{MEDIUM_MODULES} modules, 5 MiB package data",
+    "256mb": "3 modules, 256 MiB incompressible package data",
+    "1gb": "3 modules, 1 GiB incompressible package data",
+}
+PEAK_LIMIT_MB = {"small": 200, "medium": 200, "256mb": 100, "1gb": 100}
+# Large uploads and installs over loopback take longer than the default per-step timeout allows.
+LARGE_TIMEOUT = 900
+GIT_STORE_RAW = {
+    "GIT_CONFIG_COUNT": "2",
+    "GIT_CONFIG_KEY_0": "core.compression",
+    "GIT_CONFIG_VALUE_0": "0",
+    "GIT_CONFIG_KEY_1": "core.bigFileThreshold",
+    "GIT_CONFIG_VALUE_1": "1m",
+}
 
 
 class BenchError(Exception):
@@ -127,10 +155,15 @@ def _module_text(index: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_project(dest: Path, name: str, size: str) -> None:
-    """A package like tests/projects/sample: setuptools, src layout, bump2version config."""
+def write_project(dest: Path, name: str, size: str, large_data: Path | None = None) -> None:
+    """A package like tests/projects/sample: setuptools, src layout, bump2version config.
+
+    A large size hard-links the data files of `large_data` (made once by `make_large_data`), so
+    every pipeline ships the same bytes without a copy of them each.
+    """
     pkg = name.replace("-", "_")
     medium = size == "medium"
+    has_data = medium or size in LARGE
     files: dict[str, str] = {
         "README.md": f"# {name}\n\nA generated package that the releasekit benchmark releases.\n",
         "LICENSE.txt": (_bootstrap.ROOT / "LICENSE.txt").read_text("utf-8"),
@@ -144,7 +177,8 @@ def write_project(dest: Path, name: str, size: str) -> None:
             'authors = [{ name = "Bench Releaser", email = "bench@example.invalid" }]\n'
             'classifiers = ["Programming Language :: Python :: 3"]\ndependencies = []\n\n'
             '[tool.setuptools.packages.find]\nwhere = ["src"]\nnamespaces = false\n'
-            + (f'\n[tool.setuptools.package-data]\n{pkg} = ["data/*.bin"]\n' if medium else "")
+            + (f'\n[tool.setuptools.package-data]\n{pkg} = ["data/*.bin"]\n' if has_data else "")
+            + (f"\n[tool.releasekit]\ntimeout = {LARGE_TIMEOUT}\n" if size in LARGE else "")
         ),
         "setup.cfg": (
             f"[bumpversion]\ncurrent_version = {START}\n"
@@ -172,6 +206,20 @@ def write_project(dest: Path, name: str, size: str) -> None:
         (dest / "src" / pkg / "data").mkdir()
         for i in range(DATA_FILES):
             (dest / "src" / pkg / "data" / f"blob_{i:02d}.bin").write_bytes(rng.randbytes(DATA_FILE_SIZE))
+    if large_data is not None:
+        (dest / "src" / pkg / "data").mkdir()
+        for blob in sorted(large_data.iterdir()):
+            os.link(blob, dest / "src" / pkg / "data" / blob.name)
+
+
+def make_large_data(directory: Path, size: int) -> Path:
+    """`size` bytes of random (incompressible) data in files of LARGE_FILE, written in blocks."""
+    directory.mkdir(parents=True)
+    for i in range(size // LARGE_FILE):
+        with (directory / f"blob_{i:03d}.bin").open("wb") as out:
+            for _ in range(LARGE_FILE >> 20):
+                out.write(os.urandom(1 << 20))
+    return directory
 
 
 # -- running commands -------------------------------------------------------------------------
@@ -191,6 +239,7 @@ class Runner:
     def __init__(self, env: dict[str, str], logs: Path) -> None:
         self.env, self.logs, self.count = env, logs, 0
         self.cpu = 0.0  # user + system seconds of every command so far, children included
+        self.peak_kb = 0  # the largest ru_maxrss of a command since the last reset
 
     def run(
         self,
@@ -218,6 +267,7 @@ class Runner:
             seconds = time.perf_counter() - start
             proc.returncode = os.waitstatus_to_exitcode(status)
         self.cpu += usage.ru_utime + usage.ru_stime
+        self.peak_kb = max(self.peak_kb, usage.ru_maxrss)
         ran = Ran(seconds, usage.ru_maxrss, out_path.read_text("utf-8", "replace"), stamped)
         (self.logs / f"{self.count}.err").write_text(
             "".join(f"{t:8.3f} {ln}\n" for t, ln in stamped), "utf-8"
@@ -267,28 +317,56 @@ def run_releasekit(
     cmd = [str(BIN / "invoke"), "release", "--bump", "patch", "--yes", "--json"]
     cpu = runner.cpu
     ran = runner.run(cmd, project.path, on_start=on_start)
-    # A step's time is from the previous step's line to its own (so the bookkeeping between two
-    # steps counts to the later one); the first step's comes from its own "(N.Ns)".
-    steps: dict[str, float] = {}
-    first = last = None
-    for arrived, line in ran.stderr:
-        match = STEP_LINE.match(line)
-        if not (match and match.group(1) == "✓" and match.group(3) and match.group(2) in (*STEPS, "tag")):
-            continue
-        if last is None:
-            first = arrived - float(match.group(3))
-        steps[match.group(2)] = arrived - (first if last is None else last)
-        last = arrived
     summary = json.loads(ran.stdout)
+    steps = _steps_from_summary(summary, ran) if "steps" in summary else _steps_from_progress(ran)
     done = summary["complete"] and summary["pushed"] and all(d["verified"] for d in summary["destinations"])
-    if summary["version"] != version or not done or set(steps) - {"tag"} != set(STEPS) or last is None:
+    if summary["version"] != version or not done or steps is None or not set(STEPS) <= set(steps):
         tail = " | ".join(line for _, line in ran.stderr[-8:])
         raise BenchError(f"releasekit did not release {version} completely: {tail}")
     project.released += 1
     steps["bump"] += steps.pop("tag", 0.0)  # the hand-run pipelines commit and tag in one command
+    return Measure(steps, ran.seconds, runner.cpu - cpu, ran.maxrss_kb)
+
+
+def _steps_from_summary(summary: dict[str, Any], ran: Ran) -> dict[str, float] | None:
+    """Per-step seconds from the summary's "steps": [{"name", "outcome", "seconds", "detail"}].
+
+    A step's time is what the release measured for it; everything else (start-up, planning,
+    preflight, the bookkeeping between steps, the summary, steps the benchmark has no row for)
+    goes to "other".
+    """
+    steps: dict[str, float] = {}
+    for step in summary["steps"]:
+        if step["outcome"] == "failed":
+            return None
+        if step["outcome"] == "done" and step["name"] in (*STEPS, "tag"):
+            steps[step["name"]] = steps.get(step["name"], 0.0) + float(step["seconds"])
+    steps["other"] = max(0.0, ran.seconds - sum(steps.values()))
+    return steps
+
+
+def _steps_from_progress(ran: Ran) -> dict[str, float] | None:
+    """Per-step seconds from the progress lines, timestamped as they arrive on stderr.
+
+    A step's time is from the previous step's line to its own (so the bookkeeping between two
+    steps counts to the later one); the first step's comes from its own "(N.Ns)".
+    """
+    steps: dict[str, float] = {}
+    first: float | None = None
+    last: float | None = None
+    for arrived, line in ran.stderr:
+        match = STEP_LINE.match(line)
+        if not (match and match.group(1) == "✓" and match.group(3) and match.group(2) in (*STEPS, "tag")):
+            continue
+        if first is None:
+            first = arrived - float(match.group(3))
+        steps[match.group(2)] = arrived - (first if last is None else last)
+        last = arrived
+    if last is None:
+        return None
     steps["other"] = first or 0.0
     steps["summary"] = ran.seconds - last
-    return Measure(steps, ran.seconds, runner.cpu - cpu, ran.maxrss_kb)
+    return steps
 
 
 def _bump_by_hand(runner: Runner, project: Project, version: str) -> float:
@@ -317,6 +395,7 @@ def _verify_by_hand(
 
 def run_standard(runner: Runner, project: Project, scratch: Path) -> Measure:
     version, cpu = project.next_version(), runner.cpu
+    runner.peak_kb = 0
     out = scratch / f"{project.name}-{version}-dist"
     steps = {"bump": _bump_by_hand(runner, project, version)}
     py = sys.executable
@@ -348,11 +427,12 @@ def _push_and_finish(
     ).seconds
     shutil.rmtree(out)
     project.released += 1
-    return Measure(steps, sum(steps.values()), runner.cpu - cpu)
+    return Measure(steps, sum(steps.values()), runner.cpu - cpu, runner.peak_kb)
 
 
 def run_uv(runner: Runner, project: Project, scratch: Path) -> Measure:
     version, cpu = project.next_version(), runner.cpu
+    runner.peak_kb = 0
     uv = str(BIN / "uv")
     out = scratch / f"{project.name}-{version}-dist"
     steps = {"bump": _bump_by_hand(runner, project, version)}
@@ -431,13 +511,6 @@ class TreeSampler:
             self.own_peak = max(self.own_peak or 0, int(match.group(1)) * 1024)
 
 
-# -- set-up -----------------------------------------------------------------------------------
-
-
-def make_repo(runner: Runner, root: Path, project: Path) -> None:
-    _sandbox.init_with_remote(project, root / "remotes" / f"{project.name}.git", runner.env)
-
-
 # -- results ----------------------------------------------------------------------------------
 
 
@@ -458,6 +531,11 @@ class Results:
             if row in (*m.steps, "total", "cpu")
         ]
         return statistics.median(values) if values else None
+
+    def peak(self, size: str, pipeline: str) -> int | None:
+        """The largest single process of any round of this pipeline at this size, in bytes."""
+        peaks = [m.maxrss_kb * 1024 for m in self.runs.get((size, pipeline), []) if m.maxrss_kb]
+        return max(peaks) if peaks else None
 
 
 def _fmt_s(value: float | None) -> str:
@@ -523,10 +601,37 @@ def targets(results: Results, sizes: Sequence[str]) -> list[list[str]]:
         " ms",
         "{:.0f}",
     )
+    for size in LARGE:
+        if size in sizes:
+            add(f"{size}: build step / uv build", ratio(size, "build", "uv"), 1.25)
+            add(f"{size}: release / uv pipeline", ratio(size, "total", "uv"), 1.5)
     for size, mem in results.memory.items():
         value = mem.get("largest")
         add(f"{size}: peak memory of a release (largest process)", None if value is None else value / 1e6,
-            200, " MB", "{:.0f}")  # fmt: skip
+            PEAK_LIMIT_MB[size], " MB", "{:.0f}")  # fmt: skip
+    return rows
+
+
+def growth_table(results: Results, sizes: Sequence[str]) -> list[list[str]] | None:
+    """Seconds per step against the package data (small is 0), for releasekit and uv."""
+    grown = [s for s in ("small", *LARGE) if s in sizes]
+    if len(grown) < 2:
+        return None
+    data = {"small": "0", "256mb": "256 MiB", "1gb": "1 GiB"}
+    head = [f"rk {data[s]}" for s in grown] + [f"uv {data[s]}" for s in grown]
+    rows = [["step (s) by package data", *head]]
+    for row in (*STEPS, "other", "total"):
+        label = ROW_LABELS[row] if row != "other" else "everything else (start-up, plan, preflight, summary)"
+        cells = []
+        for pipeline in ("releasekit", "uv"):
+            for size in grown:
+                value = results.median(size, pipeline, row)
+                if row == "other" and pipeline == "releasekit":
+                    value = (value or 0.0) + (results.median(size, pipeline, "summary") or 0.0)
+                cells.append("—" if pipeline == "uv" and row == "other" else _fmt_s(value))
+        rows.append([f"**{label}**" if row == "total" else label, *cells])
+    peaks = [_mb(results.peak(size, p)) for p in ("releasekit", "uv") for size in grown]
+    rows.append(["largest process (wait4 rusage)", *peaks])
     return rows
 
 
@@ -575,7 +680,7 @@ def report(results: Results, sizes: Sequence[str], markdown: bool) -> str:
     title = (lambda t: f"### {t}") if markdown else (lambda t: f"== {t}")
     out.append(f"{results.rounds} rounds, alternating, after {results.warmup} warm-up round(s); medians.")
     for size in sizes:
-        what = "3 modules" if size == "small" else f"{MEDIUM_MODULES} modules, 5 MiB package data"
+        what = SIZE_LABELS[size] + ("; one round" if size in LARGE else "")
         out += [
             "",
             title(f"{size} package ({what}), seconds"),
@@ -603,7 +708,13 @@ def report(results: Results, sizes: Sequence[str], markdown: bool) -> str:
             ("tree", "whole process tree, summed RSS (sampled every 50 ms)"),
         ):
             mem_rows.append([label, *(_mb(m.get(key)) for m in results.memory.values())])
+        for pipeline in ("standard", "uv"):
+            mem_rows.append([f"{pipeline} pipeline: largest single process (wait4 rusage)",
+                             *(_mb(results.peak(size, pipeline)) for size in results.memory)])  # fmt: skip
         out += ["", title("memory"), "", render(mem_rows, markdown)]
+    growth = growth_table(results, sizes)
+    if growth is not None:
+        out += ["", title("growth with package data (releasekit and uv)"), "", render(growth, markdown)]
     out += ["", title("targets"), "", render(targets(results, sizes), markdown), ""]
     out += [("- " if markdown else "") + line for line in machine_info(results.load)]
     return "\n".join(out)
@@ -656,6 +767,116 @@ def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def generate(
+    runner: Runner, root: Path, size: str, pairs: dict[str, tuple[LocalIndex, LocalIndex]]
+) -> dict[tuple[str, str], Project]:
+    """One project of this size for each pipeline, each in its own git repository with a remote."""
+    started = time.monotonic()
+    large_data = make_large_data(root / "data" / size, LARGE[size]) if size in LARGE else None
+    projects = {}
+    for pipeline in PIPELINES:
+        name = f"bench-{size}-{pipeline}"
+        path = root / "work" / name
+        write_project(path, name, size, large_data)
+        remote = root / "remotes" / f"{name}.git"
+        if large_data is None:
+            _sandbox.init_with_remote(path, remote, runner.env)
+        else:
+            init_large_with_remote(path, remote, runner.env)
+        projects[size, pipeline] = Project(pipeline, size, name, path, *pairs[pipeline])
+    if large_data is not None:
+        # Each hard link changed the shared files' ctime, so the copies committed earlier have a
+        # stale git index: the first `git status` of a timed step would hash the data again.
+        for project in projects.values():
+            subprocess.run(["git", "update-index", "-q", "--refresh"], cwd=project.path, env=runner.env,
+                           check=False, capture_output=True, timeout=600)  # fmt: skip
+    say(f"generated the {size} package x {len(PIPELINES)} pipelines in {time.monotonic() - started:.0f}s")
+    return projects
+
+
+def init_large_with_remote(project: Path, remote: Path, env: dict[str, str]) -> None:
+    """`_sandbox.init_with_remote` for a large package, in seconds rather than minutes.
+
+    git stores the data uncompressed (deflating random bytes gains nothing), and the remote is a
+    local bare clone, which hard-links the objects instead of pushing a GiB through a pack.
+    """
+    env = {**env, **GIT_STORE_RAW}
+
+    def git(cwd: Path, *args: str) -> None:
+        subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, timeout=600)
+
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "Initial commit"]):
+        git(project, *args)
+    remote.parent.mkdir(parents=True, exist_ok=True)
+    git(remote.parent, "clone", "--quiet", "--bare", str(project), remote.name)
+    git(project, "remote", "add", "origin", str(remote))
+    git(project, "fetch", "--quiet", "origin")
+    git(project, "branch", "--quiet", "--set-upstream-to", "origin/main", "main")
+
+
+def measure_size(
+    runner: Runner,
+    root: Path,
+    size: str,
+    projects: dict[tuple[str, str], Project],
+    results: Results,
+    rounds: int,
+    warmup: int,
+) -> None:
+    """The rounds of one size, then its memory; a large size gets one round, sampled."""
+    scratch = root / "scratch"
+    large = size in LARGE
+    sampler = TreeSampler()
+
+    def releasekit(project: Project) -> Measure:
+        if not large:
+            return run_releasekit(runner, project)
+        try:
+            return run_releasekit(runner, project, on_start=sampler.start)
+        finally:
+            sampler.stop()
+
+    runners: dict[str, Callable[[Project], Measure]] = {
+        "releasekit": releasekit,
+        "standard": lambda p: run_standard(runner, p, scratch),
+        "uv": lambda p: run_uv(runner, p, scratch),
+    }
+    if large:
+        rounds, warmup = 1, 0
+    for n in range(warmup + rounds):
+        order = PIPELINES[n % 3 :] + PIPELINES[: n % 3]  # rotate, so no pipeline always goes first
+        for pipeline in order:
+            project = projects[size, pipeline]
+            measure = runners[pipeline](project)
+            label = f"warm-up {n + 1}" if n < warmup else f"round {n - warmup + 1}/{rounds}"
+            say(f"{size:<6} {label:<11} {pipeline:<10} {project.name} {project.released:>2}: "
+                f"{measure.total:6.2f}s, largest process {_mb(measure.maxrss_kb * 1024)}")  # fmt: skip
+            if n >= warmup:
+                results.runs.setdefault((size, pipeline), []).append(measure)
+            if large:
+                forget_release(project)
+    if large:
+        rk = results.runs[size, "releasekit"][0]
+        results.memory[size] = {
+            "own": sampler.own_peak,
+            "largest": rk.maxrss_kb * 1024,
+            "tree": sampler.tree_peak,
+        }
+    else:
+        results.memory[size] = measure_memory(runner, projects[size, "releasekit"])
+    say(f"{size:<6} memory: {', '.join(f'{k} {_mb(v)}' for k, v in results.memory[size].items())}")
+
+
+def forget_release(project: Project) -> None:
+    """Delete a large release's files from its indexes and releasekit's store: disk, not state."""
+    dist = project.name.replace("-", "_")
+    for index in (project.test, project.live):
+        for path in index.packages_dir.iterdir():
+            if path.name.startswith((dist, project.name)):
+                path.unlink()
+    shutil.rmtree(project.path / ".git" / "releasekit" / "artifacts", ignore_errors=True)
+
+
 def bench(root: Path, sizes: Sequence[str], rounds: int, warmup: int, startup_runs: int) -> Results:
     from releasekit.localindex import serve_local_index
 
@@ -678,33 +899,8 @@ def bench(root: Path, sizes: Sequence[str], rounds: int, warmup: int, startup_ru
         runner = Runner(env, root / "logs")
         projects: dict[tuple[str, str], Project] = {}
         for size in sizes:
-            for pipeline in PIPELINES:
-                name = f"bench-{size}-{pipeline}"
-                path = root / "work" / name
-                write_project(path, name, size)
-                make_repo(runner, root, path)
-                projects[size, pipeline] = Project(pipeline, size, name, path, *pairs[pipeline])
-        say(f"generated {', '.join(sizes)} packages x {len(PIPELINES)} pipelines; indexes on 127.0.0.1")
-
-        scratch = root / "scratch"
-        runners: dict[str, Callable[[Project], Measure]] = {
-            "releasekit": lambda p: run_releasekit(runner, p),
-            "standard": lambda p: run_standard(runner, p, scratch),
-            "uv": lambda p: run_uv(runner, p, scratch),
-        }
-        for size in sizes:
-            for n in range(warmup + rounds):
-                order = PIPELINES[n % 3 :] + PIPELINES[: n % 3]  # rotate, so no pipeline always goes first
-                for pipeline in order:
-                    project = projects[size, pipeline]
-                    measure = runners[pipeline](project)
-                    label = f"warm-up {n + 1}" if n < warmup else f"round {n - warmup + 1}/{rounds}"
-                    say(f"{size:<6} {label:<11} {pipeline:<10} {project.name} {project.released:>2}: "
-                        f"{measure.total:6.2f}s")  # fmt: skip
-                    if n >= warmup:
-                        results.runs.setdefault((size, pipeline), []).append(measure)
-            results.memory[size] = measure_memory(runner, projects[size, "releasekit"])
-            say(f"{size:<6} memory: {', '.join(f'{k} {_mb(v)}' for k, v in results.memory[size].items())}")
+            projects.update(generate(runner, root, size, pairs))
+            measure_size(runner, root, size, projects, results, rounds, warmup)
 
         empty = root / "work" / "empty-tasks"
         empty.mkdir()
@@ -720,7 +916,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds per package size (default 3)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
-    parser.add_argument("--sizes", default="small,medium", help="comma-separated: small, medium")
+    parser.add_argument("--sizes", default=",".join(SIZES), help="comma-separated: " + ", ".join(SIZES))
+    parser.add_argument("--no-large", action="store_true", help="leave out the 256mb and 1gb packages")
     parser.add_argument("--startup-runs", type=int, default=10, help="runs of each start-up command")
     parser.add_argument("--quick", action="store_true", help="1 round, no warm-up, small package only")
     parser.add_argument("--markdown", type=Path, help="also write the markdown report to this file")
@@ -730,8 +927,11 @@ def main() -> None:
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     if args.quick:
         args.rounds, args.warmup, sizes, args.startup_runs = 1, 0, ["small"], 5
-    if not sizes or set(sizes) - {"small", "medium"} or args.rounds < 1 or args.warmup < 0:
-        parser.error("--sizes takes small and/or medium; --rounds must be at least 1")
+    if args.no_large:
+        sizes = [s for s in sizes if s not in LARGE]
+    if not sizes or set(sizes) - set(SIZES) or args.rounds < 1 or args.warmup < 0:
+        parser.error(f"--sizes takes some of {', '.join(SIZES)}; --rounds must be at least 1")
+    sizes = sorted(sizes, key=SIZES.index)  # small first: start-up is measured on the first size
     from releasekit.errors import ReleaseError
 
     started = time.monotonic()

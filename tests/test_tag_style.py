@@ -20,7 +20,7 @@ def test_the_history_s_tag_style_is_followed_and_said(make_project, index_pair, 
     assert "tag style {version} (followed from 1 existing tag(s))" in planned.err
     assert planned.summary()["tag"] == "1.4.3"
     status = run_cli(project.path, capsys, "status")
-    assert "tags: {version} (followed from 1 existing tag(s))" in status.out
+    assert "tags {version} (followed from 1 existing tag(s))" in status.out
     released = run_cli(project.path, capsys, "release", "--bump", "patch", "--test", "--json")
     assert released.code == 0, released.err
     assert project.git("describe", "--tags", "--exact-match") == "1.4.3"

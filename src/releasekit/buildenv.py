@@ -61,7 +61,9 @@ class CachedEnv:
 def _uv(*args: str) -> None:
     from uv import find_uv_bin
 
-    proc = subprocess.run([find_uv_bin(), *args], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [find_uv_bin(), *args], env=redact.child_environ(), capture_output=True, text=True, check=False
+    )
     if proc.returncode:
         lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip()]
         raise BuildError(

@@ -12,17 +12,18 @@ import configparser
 import email.message
 import email.parser
 import hashlib
-import os
 import re
 import shutil
 import subprocess
 import tarfile
 import tempfile
+import urllib.parse
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -89,22 +90,57 @@ def collect(directory: Path) -> list[Artifact]:
     return sorted(found, key=lambda a: (a.kind != "wheel", a.filename))
 
 
+# Core metadata is a few kB; a description can make it a few hundred. Anything past this is not
+# metadata we would publish, and reading it whole is how a hostile file would exhaust memory.
+MAX_METADATA_BYTES = 4 << 20
+
+
 def read_metadata(artifact: Artifact) -> email.message.Message:
-    """The core metadata (METADATA or PKG-INFO) inside the artifact."""
+    """The core metadata (METADATA or PKG-INFO) inside the artifact.
+
+    Only that member is read, and at most MAX_METADATA_BYTES of it, so the artifact's size does
+    not matter; a larger one is refused with a BuildError.
+    """
     if artifact.kind == "wheel":
         with zipfile.ZipFile(artifact.path) as zf:
-            meta = [n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+            meta = [
+                i
+                for i in zf.infolist()
+                if i.filename.count("/") == 1 and i.filename.endswith(".dist-info/METADATA")
+            ]
             if len(meta) != 1:
                 raise BuildError(f"{artifact.filename} has no single .dist-info/METADATA")
-            data = zf.read(meta[0])
+            _refuse_large_metadata(artifact, meta[0].filename, meta[0].file_size)
+            with zf.open(meta[0]) as fh:
+                data = fh.read(MAX_METADATA_BYTES + 1)
+            member = meta[0].filename
     else:
-        with tarfile.open(artifact.path) as tf:
-            members = [m for m in tf.getmembers() if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")]
-            fh = tf.extractfile(members[0]) if members else None
-            if fh is None:
-                raise BuildError(f"{artifact.filename} has no top-level PKG-INFO")
-            data = fh.read()
+        data, member = _read_pkg_info(artifact)
+    _refuse_large_metadata(artifact, member, len(data))
     return email.parser.BytesParser().parsebytes(data)
+
+
+def _read_pkg_info(artifact: Artifact) -> tuple[bytes, str]:
+    # Stream mode reads the archive front to back once and stops at PKG-INFO (backends write it
+    # early); random access would decompress the whole .gz just to list the members.
+    with tarfile.open(artifact.path, mode="r|*") as tf:
+        for info in tf:
+            if info.isfile() and info.name.count("/") == 1 and info.name.endswith("/PKG-INFO"):
+                _refuse_large_metadata(artifact, info.name, info.size)
+                fh = tf.extractfile(info)
+                if fh is not None:
+                    return fh.read(MAX_METADATA_BYTES + 1), info.name
+    raise BuildError(f"{artifact.filename} has no top-level PKG-INFO")
+
+
+def _refuse_large_metadata(artifact: Artifact, member: str, size: int) -> None:
+    if size > MAX_METADATA_BYTES:
+        raise BuildError(
+            f"{artifact.filename}: {member} is {size:,} bytes, more than the {MAX_METADATA_BYTES:,} "
+            "core metadata may take",
+            "a description that long is usually a data file given as the readme: "
+            "point `readme` at the real one",
+        )
 
 
 def top_level_modules(wheel: Artifact) -> list[str]:
@@ -148,7 +184,8 @@ class _Runner:
     def __call__(
         self, cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
     ) -> None:
-        env = {**os.environ, **(extra_environ or {})}
+        # The backend runs the project's own code: it gets no credential of ours.
+        env = {**redact.child_environ(), **(extra_environ or {})}
         proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
         self.output.extend((proc.stdout + proc.stderr).splitlines())
         if proc.returncode:
@@ -255,33 +292,92 @@ _GENERATED = re.compile(
 _TOKEN_SHAPE = re.compile(rb"pypi-[A-Za-z0-9_-]{50,}")
 
 
-def check_contents(artifacts: Sequence[Artifact], tracked: set[str]) -> None:
-    """Stop untracked files (a .env, a stray dist/) and anything token-shaped from being published."""
+# Members are scanned in blocks of this size, so memory does not grow with the artifact.
+SCAN_BLOCK = 1 << 20
+# The token pattern matches once it has seen this many bytes; each block is searched together with
+# the tail of the one before, at least this long, so a token across a block boundary is found.
+_TOKEN_MIN = len("pypi-") + 50
+# Shorter credentials are not searched for: in megabytes of compressed data a short string turns
+# up by chance, and a false alarm would block every release.
+MIN_SECRET_LENGTH = 8
+
+
+def check_contents(artifacts: Sequence[Artifact], tracked: set[str], *, secrets: Iterable[str] = ()) -> None:
+    """Stop untracked files, anything token-shaped and our own credentials from being published.
+
+    An sdist member that git does not track (a .env, a stray dist/) is refused, unless a backend
+    generates it. Every member of every artifact is then read in blocks of SCAN_BLOCK bytes and
+    searched for a PyPI token and for each of `secrets`, the credentials this release uses (raw
+    and URL-encoded, as they sit in a .pypirc or a URL). The error never shows the secret: it
+    names the artifact and member that hold it.
+    """
+    needles = _secret_needles(secrets)
+    overlap = max([_TOKEN_MIN, *map(len, needles)]) - 1
     for art in artifacts:
-        for member, data in _members(art):
+        for member, blocks in _members(art):
             if art.kind == "sdist":
-                relative = member.split("/", 1)[1] if "/" in member else ""
-                if relative and relative not in tracked and not _GENERATED.match(relative):
-                    raise BuildError(
-                        f"the sdist {art.filename} contains {relative}, which git does not track",
-                        "commit it, or keep it out of the sdist (MANIFEST.in / the backend's excludes)",
-                    )
-            if _TOKEN_SHAPE.search(data):
+                _refuse_untracked(art, member, tracked)
+            found = _scan(blocks, needles, overlap)
+            if found == "token":
                 raise BuildError(
-                    f"{art.filename} contains something shaped like a PyPI token (in {member})",
+                    f"{art.filename} contains something shaped like a PyPI token (in {redact.scrub(member)})",
                     "remove the secret from the package and revoke it on PyPI",
+                )
+            if found == "secret":
+                raise BuildError(
+                    f"{art.filename} contains one of the credentials this release uses "
+                    f"(in {redact.scrub(member)})",
+                    "remove that file from the package (or the credential from the file), then "
+                    "revoke the credential: it was written where a build could pick it up",
                 )
 
 
-def _members(art: Artifact) -> Iterable[tuple[str, bytes]]:
+def _secret_needles(secrets: Iterable[str]) -> list[bytes]:
+    forms: set[str] = set()
+    for secret in secrets:
+        if secret and len(secret) >= MIN_SECRET_LENGTH:
+            forms |= {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}
+    return sorted((f.encode() for f in forms), key=len, reverse=True)
+
+
+def _refuse_untracked(art: Artifact, member: str, tracked: set[str]) -> None:
+    relative = member.split("/", 1)[1] if "/" in member else ""
+    if relative and relative not in tracked and not _GENERATED.match(relative):
+        raise BuildError(
+            f"the sdist {art.filename} contains {relative}, which git does not track",
+            "commit it, or keep it out of the sdist (MANIFEST.in / the backend's excludes)",
+        )
+
+
+def _scan(blocks: Iterable[bytes], needles: Sequence[bytes], overlap: int) -> str | None:
+    """ "token" or "secret" when the stream of blocks holds one, else None."""
+    tail = b""
+    for block in blocks:
+        window = tail + block
+        if _TOKEN_SHAPE.search(window):
+            return "token"
+        if any(needle in window for needle in needles):
+            return "secret"
+        tail = window[-overlap:] if overlap else b""
+    return None
+
+
+def _members(art: Artifact) -> Iterator[tuple[str, Iterator[bytes]]]:
+    """Each regular file in the artifact with its bytes as blocks, read as they are consumed."""
     if art.kind == "wheel":
         with zipfile.ZipFile(art.path) as zf:
-            for name in zf.namelist():
-                if not name.endswith("/"):
-                    yield name, zf.read(name)
+            for info in zf.infolist():
+                if not info.is_dir():
+                    with zf.open(info) as fh:
+                        yield info.filename, _blocks(fh)
         return
-    with tarfile.open(art.path) as tf:
-        for info in tf.getmembers():
-            fh = tf.extractfile(info) if info.isfile() else None
-            if fh is not None:
-                yield info.name, fh.read()
+    # Stream mode: one pass over the .gz, however many members it has.
+    with tarfile.open(art.path, mode="r|*") as tf:
+        for entry in tf:
+            member = tf.extractfile(entry) if entry.isfile() else None
+            if member is not None:
+                yield entry.name, _blocks(member)
+
+
+def _blocks(fh: IO[bytes]) -> Iterator[bytes]:
+    return iter(lambda: fh.read(SCAN_BLOCK), b"")

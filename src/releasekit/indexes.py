@@ -17,6 +17,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -465,18 +466,117 @@ def check_readable(repo: Repository, project: str, timeout: float) -> None:
         )
 
 
-def download(file: IndexFile, dest: Path, timeout: float) -> Path:
-    """Fetch a file the index holds, refusing it unless its sha256 matches the listing."""
-    import hashlib
+# The largest file a download accepts unless the caller says otherwise: far above any index's
+# upload limit, low enough that a server streaming without end is cut off before the disk fills.
+DOWNLOAD_LIMIT = 4 << 30
+_DOWNLOAD_BLOCK = 1 << 20
 
-    target = dest / file.filename
-    tmp = dest / (file.filename + ".part")
+
+def download(
+    file: IndexFile,
+    dest: Path,
+    timeout: float,
+    *,
+    expected_sha256: str | None = None,
+    max_bytes: int = DOWNLOAD_LIMIT,
+) -> Path:
+    """Fetch a file the index holds into `dest`, refusing it unless its sha256 is the expected one.
+
+    The body streams to a temporary file inside `dest`, hashed as it arrives, so memory does not
+    grow with the file. `timeout` bounds the whole request (connecting, headers and every read),
+    not each read, so a server that trickles bytes cannot hold the release; `max_bytes` bounds
+    its size. Only when the sha256 matches the listing's (and `expected_sha256`, when given) is
+    the file renamed into place; on any failure or interrupt the temporary file is removed, so a
+    partial download is never left where a later run would trust it.
+    """
+    import hashlib
+    import http.client
+    import tempfile
+    import time
+
+    if Path(file.filename).name != file.filename or file.filename.startswith("."):
+        raise PackageIndexError(f"the index lists a file named {file.filename!r}, which is not a file name")
+    if urllib.parse.urlsplit(file.url).scheme not in ("http", "https"):
+        raise PackageIndexError(f"the index lists {file.filename} at a URL that is not http(s)")
+    deadline = time.monotonic() + timeout
+    digest = hashlib.sha256()
+    fd, name = tempfile.mkstemp(prefix=f".{file.filename}.", suffix=".part", dir=dest)
+    tmp = Path(name)
     try:
-        body, _, _ = _open(file.url, timeout, "*/*")
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise PackageIndexError(f"cannot download {file.filename}: {getattr(exc, 'reason', exc)}") from exc
-    if file.sha256 and hashlib.sha256(body).hexdigest() != file.sha256:
-        raise PackageIndexError(f"{file.filename} downloaded with a different sha256 than the index lists")
-    tmp.write_bytes(body)
-    os.replace(tmp, target)
+        with os.fdopen(fd, "wb") as out:
+
+            def keep(block: bytes) -> None:
+                digest.update(block)
+                out.write(block)
+
+            try:
+                _stream(file, keep, deadline, max_bytes)
+            except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+                reason = getattr(exc, "reason", None) or exc
+                if isinstance(reason, TimeoutError):
+                    raise PackageIndexError(
+                        f"downloading {file.filename} took longer than the {timeout:g}s timeout",
+                        "re-run the same command; for large files on a slow network raise `timeout`",
+                    ) from exc
+                raise PackageIndexError(
+                    f"cannot download {file.filename}: {redact.scrub(str(reason))}",
+                    "re-run the same command; nothing partial was kept",
+                ) from exc
+        found = digest.hexdigest()
+        if file.sha256 and found != file.sha256:
+            raise PackageIndexError(
+                f"{file.filename} downloaded with a different sha256 than the index lists"
+            )
+        if expected_sha256 and found != expected_sha256:
+            raise PackageIndexError(
+                f"{file.filename} downloaded with sha256 {found}, not the {expected_sha256} expected",
+                "the index serves other bytes than the ones this release recorded: do not publish them",
+            )
+        target = dest / file.filename
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
     return target
+
+
+def _stream(file: IndexFile, sink: Callable[[bytes], None], deadline: float, max_bytes: int) -> None:
+    """Pass the body of `file.url` to `sink` block by block, within the deadline and the size limit."""
+    import time
+
+    def remaining() -> float:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the download took longer than the timeout")
+        return left
+
+    request = urllib.request.Request(file.url, headers={"Accept": "*/*", "User-Agent": _USER_AGENT})
+    with urllib.request.urlopen(request, timeout=remaining()) as resp:  # http(s) only: checked on resolve
+        length = resp.headers.get("Content-Length")
+        if length and length.isdigit() and int(length) > max_bytes:
+            raise OSError(f"the index announces {int(length):,} bytes, more than the {max_bytes:,} allowed")
+        received = 0
+        while True:
+            _tighten(resp, remaining())
+            # read1: one receive per call, so a server trickling bytes meets the deadline.
+            block = resp.read1(_DOWNLOAD_BLOCK)
+            if not block:
+                break
+            received += len(block)
+            if received > max_bytes:
+                raise OSError(f"the body is larger than the {max_bytes:,} bytes allowed")
+            sink(block)
+        if length and length.isdigit() and received != int(length):
+            raise OSError(f"the connection closed after {received:,} of {int(length):,} bytes")
+
+
+def _tighten(resp: object, seconds: float) -> None:
+    """Let the next read block for no longer than what is left of the deadline.
+
+    urllib gives the socket one timeout for every operation, so connecting and reading the
+    headers are bounded per operation; the body is bounded by the deadline. The stdlib has no
+    public handle on the response's socket: this reaches it where http.client keeps it, and
+    where it cannot, the deadline is still checked between reads.
+    """
+    sock = getattr(getattr(getattr(resp, "fp", None), "raw", None), "_sock", None)
+    if sock is not None and hasattr(sock, "settimeout"):
+        sock.settimeout(seconds)

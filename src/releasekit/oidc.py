@@ -60,7 +60,6 @@ _PLATFORMS = (
 )
 # Variables that let a process ask for OIDC tokens: a build backend or the package under
 # verification has no business with them.
-_IDENTITY_VARIABLES = ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL")
 _GITLAB_ID_TOKEN = re.compile(r"^[A-Z0-9_]+_ID_TOKEN$")
 # Terminal escape sequences (CSI and OSC) go whole: dropping only ESC would leave "[31m" behind.
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x9b[0-?]*[ -/]*[@-~]")
@@ -111,15 +110,6 @@ def should_try(setting: str, has_credentials: bool, environ: Mapping[str, str]) 
     if setting == "always":
         return True
     return not has_credentials and ambient_platform(environ) is not None
-
-
-def child_environ(environ: Mapping[str, str]) -> dict[str, str]:
-    """`environ` without what lets a process mint OIDC tokens, for build and verify subprocesses."""
-    return {
-        key: value
-        for key, value in environ.items()
-        if key not in _IDENTITY_VARIABLES and not _GITLAB_ID_TOKEN.match(key)
-    }
 
 
 def origin_of(upload_url: str) -> str:

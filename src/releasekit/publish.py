@@ -101,6 +101,9 @@ def upload(
         return UploadResult(art.filename, "present", time.monotonic() - start)
     if present is False:
         raise _burnt(repo, art)
+    # Made once: it hashes the whole file (sha256 and blake2b, in blocks), a second per GB.
+    with _captured("twine"):
+        package = PackageFile.from_filename(str(art.path), comment=None)
     last = ""
     for attempt in range(1, attempts + 1):
         with _captured("twine"):
@@ -109,7 +112,6 @@ def upload(
             )
             _apply_timeout(twine_repo.session, timeout)
             try:
-                package = PackageFile.from_filename(str(art.path), comment=None)
                 response = twine_repo.upload(package, max_redirects=1)
                 status, reason = response.status_code, response.reason
             except (requests.ConnectionError, requests.Timeout) as exc:

@@ -250,14 +250,14 @@ def _download(run: Run) -> str:
     store.mkdir(parents=True, exist_ok=True)
     for entry in run.plan.downloads:
         journal.remove(store / entry.filename)  # never trust what a killed download left
-        path = indexes.download(entry, store, run.config.timeout)
-        got = dists.sha256_of(path)
-        if got != run.plan.expected.get(entry.filename):
-            journal.remove(path)
+        expected = run.plan.expected[entry.filename]
+        try:  # streamed, hashed as it arrives, kept only with the sha256 this release built
+            indexes.download(entry, store, run.config.timeout * 5, expected_sha256=expected)
+        except PackageIndexError as exc:
             raise PackageIndexError(
-                f"{redact.scrub(entry.filename)} fetched from the index is not the file this release built",
-                "refusing to publish it: bump the version (--bump patch)",
-            )
+                f"{redact.printable(entry.filename)} fetched from the index is not usable: {exc.message}",
+                exc.hint or "re-run the same command; if it persists, bump the version (--bump patch)",
+            ) from exc
         pause("download:one")
     return f"{len(run.plan.downloads)} file(s), sha256 as built"
 
@@ -285,7 +285,9 @@ def _check(run: Run) -> str:
     _load_artifacts(run)
     plan = run.plan
     dists.check_consistency(run.artifacts, plan.name, plan.version)
-    dists.check_contents(run.artifacts, vcs.tracked_files(run.repo, plan.project) | set(plan.generated_files))
+    tracked = vcs.tracked_files(run.repo, plan.project) | set(plan.generated_files)
+    in_use = [r.password for r in (plan.test, plan.live) if r.password]  # never inside the package
+    dists.check_contents(run.artifacts, tracked, secrets=in_use)
     publish.check(run.artifacts)
     if pypirules.applies(run.config.pypi_rules, [plan.test.upload_url, plan.live.upload_url]):
         pypirules.check(run.artifacts)  # what PyPI's upload endpoint refuses, before any upload

@@ -47,8 +47,15 @@ def open_repo(project: Path) -> git.Repo:
         ) from exc
     if repo.bare:
         raise GitError(f"{project} is a bare repository", "run releasekit in a work tree")
-    repo.git.update_environment(**_GIT_ENV)
+    repo.git.update_environment(**_GIT_ENV, **_blanked_credentials())
     return repo
+
+
+def _blanked_credentials() -> dict[str, str]:
+    """Credential variables set empty for git: GitPython can add to git's environment, never
+    remove from it, so an empty value is how TWINE_PASSWORD and the like stay out of hooks."""
+    kept = redact.child_environ()
+    return {key: "" for key in os.environ if key not in kept}
 
 
 def _git(repo: git.Repo, *args: str, timeout: float | None = None) -> str:

@@ -48,7 +48,8 @@ def _uv() -> str:
 
 
 def _run(cmd: list[str], what: str, timeout: float, cwd: Path) -> str:
-    env = {k: v for k, v in os.environ.items() if k not in _REDIRECTS}
+    # The import runs the package's code and uv fetches from an index: neither gets a credential.
+    env = {k: v for k, v in redact.child_environ().items() if k not in _REDIRECTS}
     env["UV_NO_PROGRESS"] = "1"
     try:
         proc = subprocess.run(
