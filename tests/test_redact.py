@@ -95,3 +95,26 @@ def test_forget_all_resets() -> None:
     redact.forget_all()
 
     assert redact.scrub(secret) == secret
+
+
+def test_an_unexpected_exception_keeps_its_traceback_but_not_the_secret(tmp_path, capsys, monkeypatch):
+    """A bug's traceback is shown, scrubbed: the secret in its message never reaches stderr."""
+    from helpers import run_cli
+
+    from releasekit import state
+
+    secret = "s3cret-" + "x" * 20
+
+    def broken(*args, **kwargs):
+        redact.register(secret)
+        raise RuntimeError(f"http://user:{secret}@127.0.0.1:1/ broke")
+
+    monkeypatch.setattr(state, "observe", broken)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1.0"\n')
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    result = run_cli(tmp_path, capsys, "release", "--dry-run")
+    assert result.code == 1
+    assert "Traceback" in result.err and "RuntimeError" in result.err
+    assert secret not in result.err and secret not in result.out

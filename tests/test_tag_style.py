@@ -79,3 +79,17 @@ def test_a_package_in_a_subfolder_of_its_repository(index_pair, isolated_env, ca
     assert changed and all(path.startswith(f"packages/{name}/") for path in changed), changed
     live = _sandbox.index_hashes(index_pair.live.index.packages_dir, name.replace("-", "_"))
     assert len(live) == 2
+
+
+def test_a_non_canonical_dev_version_in_the_files_releases_with_bump_final(
+    make_project, index_pair, isolated_env, capsys
+):
+    project = make_project(version="2.3.0.dev")  # Pallets style: no number after .dev
+    write_pypirc(isolated_env, index_pair)
+    refused = run_cli(project.path, capsys, "release", "--test")
+    assert refused.code == 1 and "--bump final releases 2.3.0" in refused.err
+    released = run_cli(project.path, capsys, "release", "--bump", "final", "--test", "--json")
+    assert released.code == 0, released.err
+    assert released.summary()["version"] == "2.3.0"
+    assert '"2.3.0"' in (project.path / "pyproject.toml").read_text()
+    assert project.git("status", "--porcelain") == ""

@@ -68,6 +68,7 @@ class IndexFile:
     filename: str
     sha256: str | None
     url: str
+    upload_time: str | None = None  # PEP 700 `upload-time`, when the index says
 
 
 def pypirc_path() -> Path:
@@ -194,6 +195,12 @@ def _keyring_credentials(url: str, username: str | None) -> tuple[str | None, st
         return (user, password) if password else (None, None)
     except (keyring.errors.KeyringError, RuntimeError):
         return None, None
+    except (ImportError, AttributeError, ValueError) as exc:  # PYTHON_KEYRING_BACKEND names nothing
+        raise CredentialsError(
+            f"the keyring backend cannot be loaded ({type(exc).__name__})",
+            "fix PYTHON_KEYRING_BACKEND or keyringrc.cfg, or set "
+            "PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring to skip the keyring",
+        ) from None
 
 
 def _check_token_destination(password: str, upload_url: str, label: str, source: str) -> None:
@@ -410,7 +417,13 @@ def _json_files(repo: Repository, project: str, answer: Answer) -> dict[str, Ind
         sha256 = hashes.get("sha256") if isinstance(hashes, dict) else None
         if not isinstance(hashes, dict) or not isinstance(sha256, str | None):
             raise malformed(f"'hashes' of {printable(filename)[:120]} is not a map of strings")
-        files[filename] = IndexFile(filename, sha256, urllib.parse.urljoin(answer.url, href))
+        uploaded = entry.get("upload-time")
+        files[filename] = IndexFile(
+            filename,
+            sha256,
+            urllib.parse.urljoin(answer.url, href),
+            uploaded if isinstance(uploaded, str) else None,
+        )
     return files
 
 

@@ -10,12 +10,13 @@ registry then decides from the plan whether it runs and why. Every refusal happe
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.version import Version
 
-from . import changelog, dists, indexes, indexurls, journal, version
+from . import changelog, dists, indexes, indexurls, journal, pypirules, version
 from .config import Config
 from .dists import Artifact
 from .errors import Aborted, BurntError, CredentialsError, GitError, PackageIndexError, VersionError
@@ -273,11 +274,6 @@ def _target(
         if intent.bump:
             notes.append(f"resuming the unfinished release of {resume.version} (not bumping again)")
         return current, resume.version, False
-    if current != state.version_text:
-        raise VersionError(
-            f"the version in the files, '{state.version_text}', is not in canonical form ('{current}')",
-            f"release with --new-version {current}",
-        )
     if intent.new_version is not None:
         requested = version.normalise(intent.new_version)
         if requested != intent.new_version:
@@ -287,7 +283,19 @@ def _target(
                 f"version {requested} is not greater than the current one ({current})",
                 "versions only move forward: choose a greater --new-version",
             )
-        return current, requested, requested != current
+        # A non-canonical spelling in the files (2.3.0.dev) is rewritten canonically.
+        return (
+            current,
+            requested,
+            (requested != state.version_text and state.writes_files) or requested != current,
+        )
+    if current != state.version_text and not intent.bump:
+        unfinished = Version(current).is_devrelease or Version(current).is_prerelease
+        raise VersionError(
+            f"the version in the files, '{state.version_text}', is not in canonical form ('{current}')",
+            (f"--bump final releases {Version(current).base_version}; " if unfinished else "")
+            + f"--new-version {current} releases it as it is, written canonically",
+        )
     tag_at_head = state.local_tags.get(state.tag_for(current)) == state.head
     if intent.bump:
         proposed = version.next_version(current, intent.bump, intent.pre)
@@ -435,8 +443,19 @@ def _held(view: IndexView, name: str, ver: str) -> dict[str, IndexFile]:
     return view.holds(name, ver)
 
 
-def make_plan(state: ReleaseState, config: Config, intent: Intent) -> Plan:
-    """Decide every step from the observed state; raise on anything unsafe."""
+def _pypi_rules(config: Config, state: ReleaseState) -> bool:
+    urls = [state.test.repository.upload_url, state.live.repository.upload_url]
+    return pypirules.applies(config.pypi_rules, urls)
+
+
+def make_plan(
+    state: ReleaseState, config: Config, intent: Intent, now: datetime.datetime | None = None
+) -> Plan:
+    """Decide every step from the observed state; raise on anything unsafe.
+
+    `now` (default: the clock) is the one outside fact: PyPI's 14-day window for new files.
+    """
+    now = now or datetime.datetime.now(datetime.UTC)
     notes: list[str] = []
     if indexurls.same_index(state.test.repository.upload_url, state.live.repository.upload_url):
         raise PackageIndexError(
@@ -518,6 +537,13 @@ def make_plan(state: ReleaseState, config: Config, intent: Intent) -> Plan:
                 f"first release of {state.name} on {label}: the first upload creates the project there"
             )
     notes.insert(0, f"version from {state.version_source}; tag style {state.tag_format} ({state.tag_style})")
+    for view, held, missing in (
+        (state.test, test_files, test_missing),
+        (state.live, live_files, live_missing),
+    ):
+        if held and missing and _pypi_rules(config, state):  # adding files to an existing release
+            first = min((e.upload_time for e in held.values() if e.upload_time), default=None)
+            pypirules.check_upload_window(first, now, release=f"{target} on {view.label}")
     if complete:
         notes.append(f"{target} is already released ({state.live.label}, tag {tag} on {config.remote})")
     verified = frozenset(

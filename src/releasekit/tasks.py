@@ -36,7 +36,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _funnel(fn: F) -> F:
-    """The one place our errors become a one-line message and exit code 1."""
+    """The one place our errors become a one-line message and exit code 1.
+
+    Anything else is a bug and keeps its traceback, which passes the secret scrubber first: an
+    exception deep in twine or requests may carry a URL with a password in it.
+    """
 
     @functools.wraps(fn)
     def wrapper(c: Context, *args: Any, **kwargs: Any) -> Any:
@@ -51,6 +55,11 @@ def _funnel(fn: F) -> F:
             raise Exit(redact.scrub(f"error: {exc}"), code=code) from None
         except KeyboardInterrupt:
             raise Exit("interrupted; re-run the same command to continue", code=130) from None
+        except Exception:  # noqa: BLE001 (a bug: its traceback is shown, but scrubbed of secrets)
+            print(redact.scrub(traceback.format_exc()), file=sys.stderr)
+            raise Exit(
+                "error: releasekit failed unexpectedly (the traceback above); please report it", code=1
+            ) from None
         finally:
             signal.signal(signal.SIGTERM, previous)
 
