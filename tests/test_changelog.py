@@ -183,11 +183,32 @@ def test_post_release_moves_the_files_to_the_next_dev0(make_project, index_pair,
     assert_no_secret(released.text + again.text + final.text, *secrets_of(index_pair))
 
 
+def test_post_release_dev_is_written_by_a_bump2version_parse_without_dev(
+    make_project, index_pair, isolated_env, capsys
+):
+    project = make_project()  # its parse knows rc, not dev: bump2version is given 1.4.3.dev0 verbatim
+    write_pypirc(isolated_env, index_pair)
+    with (project.path / "pyproject.toml").open("a") as fh:
+        fh.write('\n[tool.releasekit]\npost-release = "dev"\n')
+    project.git("commit", "-qam", "post-release dev")
+    project.git("push", "-q")
+    released = run_cli(project.path, capsys, "release", "--yes", "--json")
+    assert released.code == 0, released.err
+    assert released.summary()["complete"] and released.summary()["next_version"] == "1.4.3.dev0"
+    assert project.git("log", "-1", "--format=%s") == "Start 1.4.3.dev0"
+    assert project.git("status", "--porcelain") == ""  # every rewritten file is committed
+    assert "current_version = 1.4.3.dev0" in (project.path / "setup.cfg").read_text()
+    init = project.path / "src" / project.import_name / "__init__.py"
+    assert '__version__ = "1.4.3.dev0"' in init.read_text()
+
+
 def test_post_release_that_the_config_cannot_write_is_a_warning(
     make_project, index_pair, isolated_env, capsys
 ):
-    project = make_project()  # bump2version config without a dev part: .dev0 cannot be written
+    project = make_project()
     write_pypirc(isolated_env, index_pair)
+    config = project.path / "setup.cfg"  # one serialize only, with adjacent parts: no dev in it
+    config.write_text(config.read_text().replace("\t{major}.{minor}.{patch}\n", ""))
     with (project.path / "pyproject.toml").open("a") as fh:
         fh.write('\n[tool.releasekit]\npost-release = "dev"\n')
     project.git("commit", "-qam", "post-release dev")
@@ -197,4 +218,4 @@ def test_post_release_that_the_config_cannot_write_is_a_warning(
     assert "warning: post-release bump to 1.4.3.dev0 skipped" in released.err
     assert released.summary()["complete"] and released.summary()["next_version"] == ""
     assert project.git("status", "--porcelain") == ""  # every file restored
-    assert "current_version = 1.4.2" in (project.path / "setup.cfg").read_text()
+    assert "current_version = 1.4.2" in config.read_text()

@@ -275,18 +275,21 @@ def test_write_version_rewrites_exactly_the_configured_files(
     assert read_version(root).version == new
 
 
-def test_a_pre_release_is_written_verbatim_with_the_default_parse(tmp_path: Path) -> None:
-    """releasekit decides the version: the default major.minor.patch parse does not refuse rc1."""
+@pytest.mark.parametrize("new", ["2.0.0rc1", "1.5.1.dev0", "1!2.0.0.post1"])
+def test_a_pre_release_is_written_verbatim_with_the_default_parse(tmp_path: Path, new: str) -> None:
+    """releasekit decides the version: bump2version's default major.minor.patch parse takes rc1."""
     write(tmp_path / "setup.cfg", BUMPVERSION_DEFAULT_PARSE)
     write(tmp_path / "pyproject.toml", '[project]\nname = "sample"\nversion = "1.4.2"\n')
     init = write(tmp_path / "src" / "pkg" / "__init__.py", '__version__ = "1.4.2"\n')
 
-    changed = write_version(tmp_path, read_version(tmp_path), "2.0.0rc1")
+    changed = write_version(tmp_path, read_version(tmp_path), new)
 
     assert set(changed) == {tmp_path / "setup.cfg", tmp_path / "pyproject.toml", init}
-    assert init.read_text("utf-8") == '__version__ = "2.0.0rc1"\n'
-    assert 'version = "2.0.0rc1"' in (tmp_path / "pyproject.toml").read_text("utf-8")
-    assert read_version(tmp_path).version == "2.0.0rc1"
+    assert init.read_text("utf-8") == f'__version__ = "{new}"\n'
+    assert f'version = "{new}"' in (tmp_path / "pyproject.toml").read_text("utf-8")
+    assert read_version(tmp_path).version == new
+    write_version(tmp_path, read_version(tmp_path), "2.0.0")  # and on from it, verbatim too
+    assert init.read_text("utf-8") == '__version__ = "2.0.0"\n'
 
 
 def test_write_version_to_a_missing_configured_file_changes_nothing(tmp_path: Path) -> None:

@@ -1,36 +1,49 @@
-"""bump-my-version configurations (`[tool.bumpversion]`, `.bumpversion.toml`); the only user of its library.
+"""bump-my-version configurations (`[tool.bumpversion]`, `.bumpversion.toml`); the only owner of the tool.
 
-The library is imported only for projects that have such a config: it brings pydantic and rich,
-which no other project should pay for. It is told the exact new version (releasekit decides it)
-with a parse/serialize override that takes the version as one verbatim part, so 2.0.0rc1 works
-with the default `major.minor.patch` parse while the project's files, globs and search/replace
-templates apply as configured. It never commits, tags or runs the project's hooks: git stays
-with releasekit, and a hook that commits would break the release commit.
+bump-my-version and bump2version (a spine library, in releasekit's own environment) both install
+the top-level package `bumpversion`, so they cannot share one environment: bump-my-version runs
+from a cached environment of its own (made once, like a build environment) through its command
+line, only for projects that have such a config.
+
+It writes with `replace`, not `bump`: `bump` always runs the project's setup, pre-commit and
+post-commit hooks (no option turns them off; its config keys win over BUMPVERSION_* variables),
+while `replace` never commits, tags or runs a hook. It takes the version as one verbatim part
+(`--parse '(?P<release>.+)'`), so releasekit's exact version (2.0.0rc1) is written even with the
+default `major.minor.patch` parse, while the project's files, globs and search/replace templates
+apply as configured. `replace` leaves the config alone, so the two literals `bump` would then
+update by key (`current_version`, and a static `[project] version` in the same pyproject.toml)
+are rewritten here, in place, as a static version is.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
+import json
+import os
+import subprocess
 import tomllib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from . import versionfiles
-from .errors import VersionError
+from . import buildenv, redact, versionfiles
+from .errors import BuildError, VersionError
 
-_OVERRIDES: dict[str, Any] = {
-    "parse": r"(?P<release>.+)",
-    "serialize": ("{release}",),
-    "commit": False,
-    "tag": False,
-    "allow_dirty": True,
-    "setup_hooks": [],
-    "pre_commit_hooks": [],
-    "post_commit_hooks": [],
-}
+REQUIREMENT = "bump-my-version>=1.8,<2"
+TIMEOUT = 120.0
+_VERBATIM = ("--parse", "(?P<release>.+)", "--serialize", "{release}")
+# What its own commands resolve (globs expanded, per-file settings filled in); the CLI has no
+# command that lists the resolved files, so this asks its library, in its own interpreter.
+_READ = """
+import json, sys
+from bumpversion.config import get_configuration
+config = get_configuration(sys.argv[1])
+print(json.dumps({
+    "current_version": config.current_version,
+    "files": sorted({f.filename for f in config.files_to_modify}),
+    "ignore_missing_version": config.ignore_missing_version,
+    "ignore_missing_files": config.ignore_missing_files,
+}))
+"""
 
 
 def find_config(project: Path) -> Path | None:
@@ -49,26 +62,49 @@ def _load(path: Path) -> dict[str, Any]:
         raise VersionError(f"{path.name} is not valid TOML: {exc}", f"fix the syntax of {path.name}") from exc
 
 
-@contextlib.contextmanager
-def _library(project: Path) -> Iterator[None]:
-    # Its paths are relative to the working directory, and its console writes to stdout.
-    sink = io.StringIO()
-    with contextlib.chdir(project), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        yield
-
-
-def _configuration(config_file: Path) -> Any:
-    from bumpversion.config import get_configuration
-    from bumpversion.exceptions import BumpVersionError
-
+def _python() -> str:
     try:
-        with _library(config_file.parent):
-            return get_configuration(config_file, **_OVERRIDES)
-    except (BumpVersionError, ValueError) as exc:
+        return buildenv.env_for([REQUIREMENT]).python_executable
+    except BuildError as exc:
         raise VersionError(
-            f"bump-my-version cannot read {config_file.name}: {' '.join(str(exc).split())[:300]}",
-            f"check [tool.bumpversion] in {config_file.name} (`bump-my-version show-bump` explains it)",
+            f"cannot install {REQUIREMENT} for [tool.bumpversion]: {exc.message}",
+            "check that the package index is reachable (pip/uv configuration), then run again",
         ) from exc
+
+
+def _run(project: Path, what: str, args: list[str]) -> str:
+    """Run bump-my-version in `project`; its failure becomes one VersionError line."""
+    # Its console script is not used: the environment is renamed into place after installing,
+    # which leaves the scripts' shebangs pointing at the temporary name.
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("TWINE_", "BUMPVERSION_"))}
+    environ.update(NO_COLOR="1", TERM="dumb", COLUMNS="500")
+    try:
+        proc = subprocess.run(
+            [_python(), *args],
+            cwd=project,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise VersionError(f"bump-my-version {what}: no answer after {TIMEOUT:.0f}s") from exc
+    if proc.returncode:
+        raise VersionError(
+            f"bump-my-version {what}: {_last_error(proc.stderr or proc.stdout)}",
+            "check [tool.bumpversion] (`bump-my-version show-bump` explains it)",
+        )
+    return proc.stdout
+
+
+def _last_error(output: str) -> str:
+    """The error in its output: the text of rich's "Error" box, else the last line (a traceback's)."""
+    lines = [ln.strip(" │╭╮╰╯─") for ln in output.splitlines()]
+    lines = [ln for ln in lines if ln]
+    if "Error" in lines:
+        lines = lines[lines.index("Error") + 1 :]
+    return redact.scrub(" ".join(" ".join(lines[-3:]).split()))[:300] or "no output"
 
 
 @dataclass(frozen=True)
@@ -82,42 +118,40 @@ class BumpMyVersionSource:
     config_file: Path
     version: str
     files: tuple[Path, ...]
+    flags: tuple[str, ...] = ()  # the config's ignore-missing settings, which `replace` drops
 
     @classmethod
     def load(cls, project: Path, config_file: Path) -> BumpMyVersionSource:
         """Let bump-my-version resolve its files and globs, so `files` is what a bump rewrites."""
-        from bumpversion.files import resolve_file_config
-
-        config = _configuration(config_file)
-        with _library(project):
-            resolved = resolve_file_config(config.files_to_modify, config.version_config)
-        if not config.current_version:
+        found = json.loads(
+            _run(project, f"cannot read {config_file.name}", ["-c", _READ, str(config_file)]).splitlines()[-1]
+        )
+        if not found["current_version"]:
             raise VersionError(
                 f"{config_file.name} [tool.bumpversion] has no current_version",
                 'add current_version = "0.1.0" to [tool.bumpversion]',
             )
-        files = [config_file, *(project / f.file_change.filename for f in resolved)]
-        return cls(project, config_file, str(config.current_version), tuple(dict.fromkeys(files)))
+        files = [config_file, *(project / f for f in found["files"])]
+        keys = ("ignore_missing_version", "ignore_missing_files")
+        flags = tuple(f"--{k.replace('_', '-')}" for k in keys if found[k])
+        return cls(project, config_file, str(found["current_version"]), tuple(dict.fromkeys(files)), flags)
 
     def describe(self) -> str:
         table = "[tool.bumpversion]" if self.config_file.name == "pyproject.toml" else self.config_file.name
         return f"bump-my-version ({table})"
 
     def write(self, new: str) -> tuple[Path, ...]:
-        """bump-my-version rewrites its files and config to exactly `new`, all files or none."""
-        from bumpversion.bump import do_bump
-        from bumpversion.exceptions import BumpVersionError
-
+        """bump-my-version rewrites its files to exactly `new`, then the config follows; all or none."""
+        args = ["-m", "bumpversion", "replace", "--config-file", str(self.config_file), "--allow-dirty"]
+        args += ["--current-version", self.version, "--new-version", new, *_VERBATIM, *self.flags]
         with versionfiles.all_or_nothing(self.files, "bump-my-version") as snapshot:
-            config = _configuration(self.config_file)
-            try:
-                with _library(self.project):
-                    do_bump(None, new, config, self.config_file, dry_run=False)
-            except (BumpVersionError, ValueError, KeyError) as exc:
-                raise VersionError(
-                    f"bump-my-version could not write {new}: {' '.join(str(exc).split())[:300]}",
-                    f"check that every file in [tool.bumpversion] still holds {self.version}",
-                ) from exc
+            _run(self.project, f"could not write {new}", args)
+            # What `bump` updates after the files; already done where a file's search covered it.
+            keys = [("tool.bumpversion", "current_version")]
+            if self.config_file.name == "pyproject.toml":
+                keys.append(("project", "version"))
+            found = [versionfiles.toml_string(self.config_file, table, key) for table, key in keys]
+            versionfiles.rewrite([f for f in found if f is not None and f.value == self.version], new)
             unchanged = [p.name for p in self.files if new not in versionfiles.read_text(p)]
             if unchanged:
                 raise VersionError(
