@@ -18,7 +18,6 @@ are rewritten here, in place, as a static version is.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import tomllib
 from dataclasses import dataclass
@@ -76,7 +75,7 @@ def _run(project: Path, what: str, args: list[str]) -> str:
     """Run bump-my-version in `project`; its failure becomes one VersionError line."""
     # Its console script is not used: the environment is renamed into place after installing,
     # which leaves the scripts' shebangs pointing at the temporary name.
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("TWINE_", "BUMPVERSION_"))}
+    environ = {k: v for k, v in redact.child_environ().items() if not k.startswith("BUMPVERSION_")}
     environ.update(NO_COLOR="1", TERM="dumb", COLUMNS="500")
     try:
         proc = subprocess.run(
