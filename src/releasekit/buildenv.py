@@ -55,7 +55,15 @@ class CachedEnv:
     def install(self, requirements: Collection[str]) -> None:
         """Install what is missing (uv makes a satisfied install a no-op)."""
         if requirements:
-            _uv("pip", "install", "--quiet", "--python", self.python_executable, *sorted(requirements))
+            _uv(
+                "pip",
+                "install",
+                "--no-config",
+                "--quiet",
+                "--python",
+                self.python_executable,
+                *sorted(requirements),
+            )
 
 
 def _uv(*args: str) -> None:

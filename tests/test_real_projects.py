@@ -1,4 +1,5 @@
-"""Tags follow the repository's own style unless tag-format says otherwise; every style counts."""
+"""Real projects as they are: their tag style, a package in a subfolder, no remote yet for --test,
+a non-canonical version in the files, their own uv configuration (which never steers releasekit)."""
 
 from __future__ import annotations
 
@@ -93,3 +94,16 @@ def test_a_non_canonical_dev_version_in_the_files_releases_with_bump_final(
     assert released.summary()["version"] == "2.3.0"
     assert '"2.3.0"' in (project.path / "pyproject.toml").read_text()
     assert project.git("status", "--porcelain") == ""
+
+
+def test_the_project_s_own_uv_configuration_does_not_steer_releasekit_s_environments(
+    make_project, index_pair, isolated_env, capsys, tmp_path, monkeypatch
+):
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    (project.path / "uv.toml").write_text('required-version = "==0.0.1"\n')  # not the uv releasekit runs
+    project.git("add", "uv.toml")
+    project.git("commit", "-qm", "the project pins its own uv")
+    monkeypatch.setenv("RELEASEKIT_CACHE_DIR", str(tmp_path / "fresh-cache"))  # build envs made anew
+    released = run_cli(project.path, capsys, "release", "--test")
+    assert released.code == 0, released.err
