@@ -107,3 +107,19 @@ def test_the_project_s_own_uv_configuration_does_not_steer_releasekit_s_environm
     monkeypatch.setenv("RELEASEKIT_CACHE_DIR", str(tmp_path / "fresh-cache"))  # build envs made anew
     released = run_cli(project.path, capsys, "release", "--test")
     assert released.code == 0, released.err
+
+
+def test_a_bump_that_leaves_the_tree_dirty_is_rolled_back_never_released(
+    make_project, index_pair, isolated_env, capsys
+):
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    hook = project.path / ".git" / "hooks" / "post-commit"
+    hook.write_text("#!/bin/sh\necho regenerated >> README.md\n")  # a hook that rewrites a file
+    hook.chmod(0o755)
+    head = project.git("rev-parse", "HEAD")
+    result = run_cli(project.path, capsys, "release", "--bump", "patch", "--test")
+    assert result.code == 1 and "the bump rewrote README.md" in result.err
+    assert "rolled back" in result.err and "Traceback" not in result.err
+    assert project.git("rev-parse", "HEAD") == head and project.git("tag") == ""
+    assert project.git("status", "--porcelain") == ""

@@ -22,7 +22,7 @@ from . import changelog, dists, indexes, journal, publish, pypirules, redact, vc
 from .config import Config
 from .critical import critical
 from .dists import Artifact
-from .errors import PackageIndexError
+from .errors import PackageIndexError, VersionError
 from .indexes import Repository
 from .report import Reporter
 from .testhook import pause
@@ -131,6 +131,12 @@ def _bump(run: Run) -> str:
         run.head = vcs.commit_files(run.repo, changed, message)
         pause("bump:committed")
         run.record(bump_commit=run.head)
+    left, _ = vcs.unclean_paths(run.repo, plan.project)
+    if left:  # a file the version source rewrote without saying so: never release a dirty tree
+        raise VersionError(
+            f"the bump rewrote {', '.join(left[:3])} but {source.describe()} did not report it",
+            "this is a releasekit bug for this layout: please report it; the bump was rolled back",
+        )
     return plan.why(StepName.BUMP) + ", committed"
 
 
