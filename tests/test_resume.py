@@ -184,3 +184,23 @@ def test_reading_the_tree_takes_no_optional_lock(make_project, isolated_env):
     os.utime(readme, (readme.stat().st_atime, readme.stat().st_mtime + 10))  # a stale index entry
     assert vcs.unclean_paths(vcs.open_repo(project.path)) == ([], [])
     assert index.read_bytes() == before
+
+
+def test_abort_undoes_a_bump_commit_killed_before_its_tag(
+    make_project, index_pair, isolated_env, capsys, tmp_path
+):
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    before = project.git("rev-parse", "HEAD")
+    marker = tmp_path / "pause"
+    proc = start(project, marker, "before:tag", *COMMAND)
+    wait_for(marker, proc)
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert project.git("log", "-1", "--format=%s") == "Release 1.4.3" and project.git("tag") == ""
+    aborted = run_cli(project.path, capsys, "release", "--abort")
+    assert aborted.code == 0, aborted.err
+    assert "removed the release commit" in aborted.err
+    assert project.git("rev-parse", "HEAD") == before
+    status = run_cli(project.path, capsys, "status", "--json")
+    assert status.summary()["in_progress"] is None
