@@ -14,7 +14,7 @@ from pathlib import Path
 from . import journal, vcs, version
 from .config import Config
 from .errors import GitError, ReleaseError
-from .plan import open_record
+from .resume import open_record
 from .state import ReleaseState, observe
 
 

@@ -15,7 +15,7 @@ from packaging.version import Version
 from . import changelog, version
 from .config import Config
 from .errors import ReleaseError
-from .plan import open_record
+from .resume import open_record
 from .state import IndexView, ReleaseState, observe, tag_versions
 
 BUMPS = (("major", None), ("minor", None), ("patch", None), ("minor", "rc"), ("pre", None), ("final", None))
