@@ -100,5 +100,5 @@ def test_release_locally_then_ci_confirms_with_its_own_build(
     subprocess.run(["git", "checkout", "-q", "--", "."], cwd=ci, check=True)
     confirmed = run_cli(ci, capsys, "release", "--dist", str(tmp_path / "dist"), "--yes", "--json")
     assert confirmed.code == 0, confirmed.err
-    assert confirmed.summary()["already_released"] and "is not used" in confirmed.err
+    assert confirmed.summary()["already_released"] and "is unused" in confirmed.err
     assert index_hashes(index_pair.live, project) == live

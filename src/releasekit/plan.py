@@ -239,6 +239,11 @@ def _target(
         if tag_at_head and remote_tag != state.head:
             notes.append(f"resuming {current}: its bump and tag were made by an earlier run (not {proposed})")
             return current, current, False
+        if tag_at_head and remote_tag == state.head and state.live.holds(state.name, current):
+            # Released from this very commit: a re-run after a kill that came after the push, not
+            # a new release (a new version of the same commit takes --new-version).
+            notes.append(f"{current} was released from this very commit; {proposed} would hold nothing new")
+            return current, current, False
         return current, proposed, True
     if Version(current).is_devrelease:
         raise VersionError(
@@ -434,13 +439,15 @@ def make_plan(
     downloads: tuple[IndexFile, ...]
     remote_tag = state.remote.tags.get(tag) if state.remote else None
     kinds = {k for k, *_ in filter(None, map(dists.parse_filename, live_files))}
-    released_elsewhere = kinds == {"sdist", "wheel"} and remote_tag is not None and remote_tag == tag_commit
-    if state.prebuilt is not None and released_elsewhere:
-        # "release locally, CI confirms": CI's own build has other bytes; the release is done.
+    released = kinds == {"sdist", "wheel"} and remote_tag is not None and remote_tag == tag_commit
+    if released and not intent.test_only:
+        # Complete already (live index and tag): nothing local is needed to say so. This is also
+        # "release locally, CI confirms", whose own build has other bytes than the released ones.
         artifacts, expected, downloads = (), {f: e.sha256 or "" for f, e in live_files.items()}, ()
-        notes.append(
-            f"{target} is already on {state.live.label} with its tag: {state.prebuilt_dir} is not used"
-        )
+        if state.prebuilt is not None:
+            notes.append(
+                f"{target} is already on {state.live.label} with its tag: {state.prebuilt_dir} is unused"
+            )
     elif state.prebuilt is not None:  # the given files are the release's bytes: the indexes must agree
         prebuilt = _check_prebuilt(state, target)
         artifacts, expected, downloads = (), {a.filename: a.sha256 for a in prebuilt}, ()
@@ -454,7 +461,12 @@ def make_plan(
         artifacts, expected, downloads = _artifacts(
             state, journal_record, target, test_files, live_files, notes
         )
-    test_missing = _compare(expected, test_files, state.test.label, target) if expected else None
+    released = released and not intent.test_only
+    test_missing: tuple[str, ...] | None = None
+    if released:
+        test_missing = ()  # the release is done; what the test index holds no longer matters
+    elif expected:
+        test_missing = _compare(expected, test_files, state.test.label, target)
     live_missing = _compare(expected, live_files, state.live.label, target) if expected else None
     remote = state.remote
     pushed = bool(
