@@ -170,3 +170,22 @@ def test_dry_run_json_names_every_step():
     shown = plan.as_dict()
     assert [s["name"] for s in shown["steps"]] == [n.value for n in StepName]
     assert all({"run", "why", "phase"} <= set(s) for s in shown["steps"])
+
+
+def test_adding_files_to_a_release_older_than_14_days_is_refused_where_pypi_rules_apply():
+    import datetime
+
+    from releasekit.errors import PyPIRulesError
+
+    old = {WHEEL: IndexFile(WHEEL, BUILT[WHEEL], f"http://127.0.0.1/{WHEEL}", "2026-11-01T10:00:00Z")}
+    observed = state(
+        version="1.4.3", tags={"v1.4.3": HEAD}, test=files(WHEEL, SDIST), live=old,
+        records=record(tag="v1.4.3", tag_commit=HEAD, artifacts=BUILT,
+                       uploads={"pypi": {WHEEL: "uploaded"},
+                                "testpypi": {WHEEL: "uploaded", SDIST: "uploaded"}}),
+    )  # fmt: skip
+    now = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
+    with pytest.raises(PyPIRulesError, match="bump the version"):
+        make_plan(observed, Config(changelog="", pypi_rules=True), BUMP, now=now)
+    plan = make_plan(observed, Config(changelog="", pypi_rules=False), BUMP, now=now)  # a private index
+    assert plan.will(StepName.UPLOAD_LIVE)
