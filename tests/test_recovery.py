@@ -117,6 +117,8 @@ def test_update_hook_rejecting_the_tag_pushes_nothing_then_rerun(
     main_before = project.git("ls-remote", "origin", "refs/heads/main")
     rejected = run_cli(project.path, capsys, "release", "--bump", "patch", "--yes")
     assert rejected.code == 1 and "refused" in rejected.err
+    assert "Error lines received" not in rejected.text  # git's refusal comes through our funnel only
+    assert len([ln for ln in rejected.err.splitlines() if ln.startswith("error:")]) == 1
     # Atomic: the branch did not land without its tag.
     assert project.git("ls-remote", "origin", "refs/heads/main") == main_before
     assert "v1.4.3" not in project.git("ls-remote", "--tags", "origin")
