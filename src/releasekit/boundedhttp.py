@@ -9,6 +9,7 @@ fail into `Unreadable`, whose reason is printable and free of secrets.
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import socket
 import ssl
@@ -120,15 +121,21 @@ class _HTTPHandler(urllib.request.HTTPHandler):
         return self.do_open(connection, req)
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context per process, made on the first https read: loading the CA store costs
+    ~30 ms, which a release to local or plain-http indexes should not pay six times."""
+    return ssl.create_default_context()
+
+
 class _HTTPSHandler(urllib.request.HTTPSHandler):
     def __init__(self, deadline: _Deadline) -> None:
         super().__init__()
         self._deadline = deadline
-        self._tls = ssl.create_default_context()
 
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
         def connection(host: str, **kwargs: Any) -> http.client.HTTPConnection:
-            conn = _WatchedHTTPS(host, context=self._tls, **kwargs)
+            conn = _WatchedHTTPS(host, context=_tls(), **kwargs)
             conn.deadline = self._deadline
             return conn
 

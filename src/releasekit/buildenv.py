@@ -53,17 +53,18 @@ class CachedEnv:
         }
 
     def install(self, requirements: Collection[str]) -> None:
-        """Install what is missing (uv makes a satisfied install a no-op)."""
+        """Install what is missing (uv makes a satisfied install a no-op).
+
+        Compiled to bytecode here, once: every build hook imports the backend in a new process,
+        and where .pyc files cannot be written (PYTHONDONTWRITEBYTECODE=1, common in CI images)
+        each of them would compile setuptools again (measured 0.4-0.5 s more per build).
+        """
         if requirements:
             _uv(
-                "pip",
-                "install",
-                "--no-config",
-                "--quiet",
-                "--python",
-                self.python_executable,
+                "pip", "install", "--no-config", "--quiet", "--compile-bytecode",
+                "--python", self.python_executable,
                 *sorted(requirements),
-            )
+            )  # fmt: skip
 
 
 def _uv(*args: str) -> None:

@@ -5,6 +5,8 @@ Colour only on a terminal and never with NO_COLOR; every line is scrubbed of sec
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
@@ -14,6 +16,14 @@ from . import redact
 if TYPE_CHECKING:
     from .pipeline import Summary
     from .plan import Plan
+
+# A release leaves some 50,000 objects alive (GitPython, twine, rich, requests, build); at exit the
+# interpreter's final garbage collections walk them all while tearing the modules down, which
+# measured 110-150 ms of a 2-second release. Freezing them from an atexit handler (after every
+# task has returned) makes exit about 15 ms. Nothing is lost that Python promises: files and
+# journals are closed by their own code, weakref finalizers (temporary directories) are called
+# at exit explicitly, not by the collector, and __del__ at interpreter exit was never guaranteed.
+atexit.register(gc.freeze)
 
 _MARKS = {"done": ("✓", "32"), "skipped": ("·", "2"), "failed": ("✗", "31"), "would": ("→", "36")}
 

@@ -548,5 +548,7 @@ def preflight(plan: Plan, intent: Intent, timeout: float) -> None:
             "pass --yes to release without asking",
         )
     for step, repo in ((StepName.UPLOAD_TEST, plan.test), (StepName.UPLOAD_LIVE, plan.live)):
-        if plan.will(step):
+        # An index that listed this project's files has answered already; a new project's page
+        # is a 404, and then the index itself must be shown to answer.
+        if plan.will(step) and repo.label in plan.new_on:
             indexes.check_readable(repo, plan.name, timeout)

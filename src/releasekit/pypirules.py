@@ -17,11 +17,8 @@ import urllib.parse
 import zipfile
 from collections.abc import Sequence
 
-from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
-from trove_classifiers import all_classifiers, deprecated_classifiers
 
 from . import dists
 from .dists import Artifact
@@ -194,6 +191,9 @@ def _check_metadata(art: Artifact, meta: email.message.Message) -> None:
 
 
 def _check_classifiers(where: str, classifiers: list[str]) -> None:
+    # Loaded only when the rules apply: a release to any other index never pays for the list.
+    from trove_classifiers import all_classifiers, deprecated_classifiers
+
     for classifier in classifiers:
         if classifier.startswith("Private ::"):
             raise PyPIRulesError(
@@ -213,6 +213,8 @@ def _check_classifiers(where: str, classifiers: list[str]) -> None:
 
 
 def _check_license(where: str, meta: email.message.Message) -> None:
+    from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
+
     expression = meta.get("License-Expression")
     if expression is None:
         return
@@ -231,6 +233,8 @@ def _check_license(where: str, meta: email.message.Message) -> None:
 
 
 def _check_requirements(where: str, requirements: list[str]) -> None:
+    from packaging.requirements import InvalidRequirement, Requirement
+
     for text in requirements:
         try:
             requirement = Requirement(text)

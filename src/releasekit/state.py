@@ -155,10 +155,10 @@ def observe(
     all_tags = {**local_tags, **(remote_state.tags if remote_state is not None else {})}
     tag_format, tag_style = _tag_format(config, all_tags, name)
     version_text = source.version or _from_tags(local_tags, tag_format)
-    interesting = _interesting(records, local_tags, remote_state)
-    parents = {
-        sha: vcs.parent(repo, sha) for sha in {head, *(r.bump_commit for r in records.values())} if sha
-    }
+    current = _canonical(version_text)
+    interesting = _interesting(records, local_tags, remote_state, tag_format, current)
+    open_commits = {r.bump_commit for r in records.values() if r.open and r.bump_commit}
+    parents = {sha: vcs.parent(repo, sha) for sha in {head, *open_commits}}
     return ReleaseState(
         project=project,
         git_dir=git_dir,
@@ -192,6 +192,13 @@ def observe(
         stray=_stray(dist) if dist is not None else (),
         warnings=tuple(indexes.pypirc_warnings(indexes.pypirc_path())),
     )
+
+
+def _canonical(text: str) -> str:
+    try:
+        return version.normalise(text)
+    except ReleaseError:
+        return text
 
 
 def _from_tags(tags: dict[str, str], tag_format: str) -> str:
@@ -301,14 +308,24 @@ def _repositories(config: Config) -> tuple[Repository, Repository]:
 
 
 def _interesting(
-    records: dict[str, Record], tags: dict[str, str], remote: vcs.RemoteState | None
+    records: dict[str, Record],
+    tags: dict[str, str],
+    remote: vcs.RemoteState | None,
+    tag_format: str,
+    current: str,
 ) -> set[str]:
-    """The commits whose ancestry the planner asks about: tags, journaled commits, the remote."""
-    shas = set(tags.values())
-    for record in records.values():
+    """The commits whose ancestry the planner asks about, each one git call: the remote's branch
+    heads, the open releases' commits, and the tags of the versions in play (not every tag, so
+    start-up does not grow with the history)."""
+    open_records = [r for r in records.values() if r.open]
+    versions = {current, *(r.version for r in open_records)}
+    wanted = {tag_format.format(version=v) for v in versions}
+    remote_tags = remote.tags if remote is not None else {}
+    shas = {sha for tag, sha in {**tags, **remote_tags}.items() if tag in wanted}
+    for record in open_records:
         shas |= {record.bump_parent, record.bump_commit, record.tag_commit}
     if remote is not None:
-        shas |= set(remote.heads.values()) | set(remote.tags.values())
+        shas |= set(remote.heads.values())
     return {s for s in shas if s}
 
 

@@ -22,7 +22,7 @@ from . import changelog, dists, indexes, journal, publish, pypirules, redact, vc
 from .config import Config
 from .critical import critical
 from .dists import Artifact
-from .errors import PackageIndexError, VersionError
+from .errors import PackageIndexError, ReleaseError, VersionError
 from .indexes import Repository
 from .report import Reporter
 from .testhook import pause
@@ -70,6 +70,7 @@ class Run:
     verified: set[str] = field(default_factory=set)
     next_version: str = ""
     minted: dict[str, Any] = field(default_factory=dict)  # index label -> oidc.MintedToken
+    environments: dict[str, verify.Preparation] = field(default_factory=dict)  # index label -> env
 
     @property
     def store(self) -> Path:
@@ -336,37 +337,76 @@ def _destination(run: Run, repo: Repository) -> dict[str, Any]:
 def _upload(test: bool) -> Callable[[Run], str]:
     def upload(run: Run) -> str:
         _load_artifacts(run)
-        plan = run.plan
-        repo, held = (plan.test, plan.test_files) if test else (plan.live, plan.live_files)
-        dest = _destination(run, repo)
-        for art in run.artifacts:  # wheels first: collect() orders them so
-            if art.filename in held:
-                dest["files"][art.filename] = "present"
-                continue
-            if repo.label in run.minted:  # a trusted-publishing token lives 15 minutes
-                from . import oidc
-
-                repo, run.minted[repo.label] = oidc.renewed(
-                    repo, run.minted[repo.label], timeout=run.config.timeout
-                )
-            run.log.record_upload_intent(plan.version, repo.label, art.filename)
-            run.published = True  # from here on an upload may have landed
-            result = publish.upload(
-                repo,
-                art,
-                timeout=run.config.timeout,
-                new_project=repo.label in plan.new_on,
-                check_first=False,
-            )
-            dest["files"][art.filename] = result.outcome
-            run.log.record_upload(plan.version, repo.label, art.filename, result.outcome)
-            run.reporter.note(f"  {result.outcome} {art.filename} ({result.seconds:.1f}s)")
-            pause(f"{'upload-test' if test else 'upload-live'}:one")
-        publish.confirm(repo, run.artifacts, run.config.timeout)
-        counts = list(dest["files"].values())
-        return f"{repo.label}: {counts.count('uploaded')} uploaded, {counts.count('present')} already there"
+        preparation = _prepare_verify(run, test)
+        try:
+            return _upload_files(run, test)
+        except BaseException:
+            if preparation is not None:
+                preparation.discard()
+            raise
 
     return upload
+
+
+def _prepare_verify(run: Run, test: bool) -> verify.Preparation | None:
+    """Start making the environment the next verify step installs into, while the files go up.
+
+    Only the environment (its dependencies, from the live index) is made early; nothing is
+    installed from the index being uploaded to until the verify step, after the upload. A
+    failure to start is no failure of the upload: the verify step makes its own and reports.
+    """
+    plan = run.plan
+    if not plan.will(StepName.VERIFY_TEST if test else StepName.VERIFY_LIVE):
+        return None
+    repo = plan.test if test else plan.live
+    try:
+        preparation = verify.Preparation(
+            name=plan.name,
+            dependencies=_requirements(run.artifacts),
+            dependency_index_url=plan.live.simple_url,
+            timeout=run.config.timeout * 5,
+        )
+    except (ReleaseError, OSError):  # the verify step tries again and reports it there
+        return None
+    run.environments[repo.label] = preparation
+    return preparation
+
+
+def _requirements(artifacts: list[Artifact]) -> list[str]:
+    wheel = _wheel_for_this_machine(artifacts)
+    return [str(r) for r in dists.read_metadata(wheel).get_all("Requires-Dist") or []]
+
+
+def _upload_files(run: Run, test: bool) -> str:
+    plan = run.plan
+    repo, held = (plan.test, plan.test_files) if test else (plan.live, plan.live_files)
+    dest = _destination(run, repo)
+    for art in run.artifacts:  # wheels first: collect() orders them so
+        if art.filename in held:
+            dest["files"][art.filename] = "present"
+            continue
+        if repo.label in run.minted:  # a trusted-publishing token lives 15 minutes
+            from . import oidc
+
+            repo, run.minted[repo.label] = oidc.renewed(
+                repo, run.minted[repo.label], timeout=run.config.timeout
+            )
+        run.log.record_upload_intent(plan.version, repo.label, art.filename)
+        run.published = True  # from here on an upload may have landed
+        result = publish.upload(
+            repo,
+            art,
+            timeout=run.config.timeout,
+            new_project=repo.label in plan.new_on,
+            check_first=False,
+        )
+        dest["files"][art.filename] = result.outcome
+        run.log.record_upload(plan.version, repo.label, art.filename, result.outcome)
+        run.reporter.note(f"  {result.outcome} {art.filename} ({result.seconds:.1f}s)")
+        pause(f"{'upload-test' if test else 'upload-live'}:one")
+    publish.confirm(repo, run.artifacts, run.config.timeout)
+    counts = list(dest["files"].values())
+    return f"{repo.label}: {counts.count('uploaded')} uploaded, {counts.count('present')} already there"
 
 
 def _decide_verify(test: bool) -> Decide:
@@ -391,15 +431,15 @@ def _verify(test: bool) -> Callable[[Run], str]:
         plan = run.plan
         repo = plan.test if test else plan.live
         wheel = _wheel_for_this_machine(run.artifacts)
-        requires = dists.read_metadata(wheel).get_all("Requires-Dist") or []
         result = verify.verify_install(
             name=plan.name,
             version=plan.version,
             index_url=repo.simple_url,
-            dependencies=[str(r) for r in requires],
+            dependencies=_requirements(run.artifacts),
             dependency_index_url=plan.live.simple_url,
             modules=dists.top_level_modules(wheel),
             timeout=run.config.timeout * 5,
+            prepared=run.environments.pop(repo.label, None),
         )
         run.log.record_verified(
             plan.version, journal.verify_key(repo.label, {a.filename: a.sha256 for a in run.artifacts})

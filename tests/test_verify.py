@@ -1,0 +1,178 @@
+"""The verify environment template: dependencies installed once, the package never among them.
+
+Real wheels on real local indexes (pypiserver), real uv: the template's dependencies come from
+the live index, the package under test from the index being verified.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import secrets
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import IndexPair
+from test_localindex import twine_upload
+
+from releasekit import verify
+from releasekit.errors import VerifyError
+from releasekit.localindex import LocalIndex
+
+
+def make_wheel(directory: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> Path:
+    """A minimal pure-Python wheel with these Requires-Dist lines."""
+    dist = re.sub(r"[-_.]+", "_", name).lower()
+    info = f"{dist}-{version}.dist-info"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
+        f"Requires-Dist: {r}\n" for r in requires
+    )
+    files = {
+        f"{dist}/__init__.py": f'__version__ = "{version}"\n',
+        f"{info}/METADATA": metadata,
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: releasekit-tests\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n",
+    }
+    record = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(text.encode())}")
+    files[f"{info}/RECORD"] = "\n".join([*record, f"{info}/RECORD,,"]) + "\n"
+    wheel = directory / f"{dist}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+    return wheel
+
+
+def publish(index: LocalIndex, directory: Path, name: str, version: str, *requires: str) -> Path:
+    wheel = make_wheel(directory, name, version, requires)
+    uploaded = twine_upload(index, wheel, password=index.password)
+    assert uploaded.returncode == 0, uploaded.stderr
+    return index.packages_dir / wheel.name
+
+
+def check(name: str, pair: IndexPair, dependencies: list[str]) -> verify.Verification:
+    return verify.verify_install(
+        name=name, version="1.0.0", index_url=pair.test.index.simple_url, dependencies=dependencies,
+        dependency_index_url=pair.live.index.simple_url, modules=[name.replace("-", "_")], timeout=120,
+    )  # fmt: skip
+
+
+def template_of(name: str, pair: IndexPair, dependencies: list[str]) -> Path:
+    key = verify.template_key(name, dependencies, pair.live.index.simple_url)
+    return verify.templates_dir() / key
+
+
+def test_a_second_verification_reuses_the_dependencies(index_pair: IndexPair, tmp_path: Path) -> None:
+    tag = secrets.token_hex(4)
+    dep, name = f"rk-dep-{tag}", f"rk-pkg-{tag}"
+    dep_file = publish(index_pair.live.index, tmp_path, dep, "2.0.0")
+    publish(index_pair.test.index, tmp_path, name, "1.0.0", f"{dep}>=2")
+
+    assert check(name, index_pair, [f"{dep}>=2"]).version == "1.0.0"
+    template = template_of(name, index_pair, [f"{dep}>=2"])
+    assert verify.installed(template) == {dep}
+    ready = next(template.glob("releasekit-*.json")).stat().st_mtime_ns
+
+    dep_file.unlink()  # the live index cannot serve it any more: only the template has it
+    assert check(name, index_pair, [f"{dep}>=2"]).version == "1.0.0"
+    assert next(template.glob("releasekit-*.json")).stat().st_mtime_ns == ready
+    assert not list(verify.templates_dir().glob(".verify-*")), "a verification left its environment"
+
+
+def test_a_changed_dependency_set_gets_a_new_template(index_pair: IndexPair, tmp_path: Path) -> None:
+    tag = secrets.token_hex(4)
+    one, two, name = f"rk-one-{tag}", f"rk-two-{tag}", f"rk-pkg-{tag}"
+    publish(index_pair.live.index, tmp_path, one, "1.0.0")
+    publish(index_pair.live.index, tmp_path, two, "1.0.0")
+    publish(index_pair.test.index, tmp_path, name, "1.0.0", one, two)
+
+    check(name, index_pair, [one])
+    check(name, index_pair, [one, two])
+
+    first, second = template_of(name, index_pair, [one]), template_of(name, index_pair, [one, two])
+    assert first != second
+    assert verify.installed(first) == {one}
+    assert verify.installed(second) == {one, two}
+
+
+def test_the_package_is_never_in_its_template(index_pair: IndexPair, tmp_path: Path) -> None:
+    tag = secrets.token_hex(4)
+    plugin, name = f"rk-plugin-{tag}", f"rk-host-{tag}"
+    # The live index has an older release of the package, which a dependency requires back.
+    publish(index_pair.live.index, tmp_path, name, "0.9.0")
+    publish(index_pair.live.index, tmp_path, plugin, "1.0.0", name)
+    publish(index_pair.test.index, tmp_path, name, "1.0.0", plugin)
+
+    assert check(name, index_pair, [plugin]).version == "1.0.0"  # the new one, from the test index
+    assert verify.installed(template_of(name, index_pair, [plugin])) == {plugin}
+
+
+def test_a_background_preparation_is_used_once_and_removed(index_pair: IndexPair, tmp_path: Path) -> None:
+    name = f"rk-bg-{secrets.token_hex(4)}"
+    publish(index_pair.test.index, tmp_path, name, "1.0.0")
+    live = index_pair.live.index.simple_url
+    preparation = verify.Preparation(name=name, dependencies=[], dependency_index_url=live, timeout=120)
+    result = verify.verify_install(
+        name=name, version="1.0.0", index_url=index_pair.test.index.simple_url, dependencies=[],
+        dependency_index_url=live, modules=[name.replace("-", "_")], timeout=120, prepared=preparation,
+    )  # fmt: skip
+    assert result.version == "1.0.0"
+    assert not preparation.work.exists()
+
+    discarded = verify.Preparation(name=name, dependencies=[], dependency_index_url=live, timeout=120)
+    discarded.discard()  # an upload that failed: its environment goes, no thread stays
+    assert not discarded.work.exists()
+
+
+def test_a_dependency_the_live_index_lacks_fails_the_verification(
+    index_pair: IndexPair, tmp_path: Path
+) -> None:
+    tag = secrets.token_hex(4)
+    name, absent = f"rk-lacking-{tag}", f"rk-absent-{tag}"
+    publish(index_pair.test.index, tmp_path, name, "1.0.0", absent)
+    with pytest.raises(VerifyError, match="installing the dependencies"):
+        check(name, index_pair, [absent])
+    key = verify.template_key(name, [absent], index_pair.live.index.simple_url)
+    assert not list(verify.templates_dir().glob(f"*{key}*")), "a failed template build left files"
+
+
+def test_an_interrupted_run_leaves_no_environment(tmp_path: Path, index_pair: IndexPair) -> None:
+    """Ctrl-C between the upload and the verify step: the process exits, the environment goes."""
+    code = (
+        "import sys\nfrom releasekit import verify\n"
+        "verify.Preparation(name='rk-x', dependencies=[], dependency_index_url=sys.argv[1], timeout=60)\n"
+        "raise KeyboardInterrupt\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, index_pair.live.index.simple_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "KeyboardInterrupt" in done.stderr and done.returncode != 0
+    assert not list(verify.templates_dir().glob(".verify-*"))
+
+
+def test_what_a_killed_run_left_is_swept_by_the_next(tmp_path: Path, index_pair: IndexPair) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    root = verify.templates_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    leftover = root / f".verify-{dead.pid}-killed00"
+    (leftover / "env").mkdir(parents=True)
+    mine = root / f".verify-{os.getpid()}-running0"  # a live process's: kept
+    mine.mkdir()
+
+    verify.Preparation(
+        name="rk-y", dependencies=[], dependency_index_url=index_pair.live.index.simple_url, timeout=60
+    ).discard()
+
+    assert not leftover.exists() and mine.exists()
+    mine.rmdir()
