@@ -20,6 +20,8 @@ from helpers import run_cli, run_installed
 from releasekit import redact
 from releasekit.indexes import list_files, resolve_repository
 
+pytestmark = pytest.mark.slow  # a real devpi-server
+
 
 @pytest.fixture(scope="session")
 def devpi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevpiServer]:

@@ -221,6 +221,7 @@ def test_serve_local_index_keeps_the_password_off_disk_and_argv(tmp_path: Path) 
         fetch(index.simple_url)
 
 
+@pytest.mark.slow
 def test_a_taken_port_on_restart_is_a_one_line_local_index_error(tmp_path: Path) -> None:
     server = LocalIndexServer(tmp_path / "packages", username=UPLOADER, password="pw", timeout=10)
     with server:

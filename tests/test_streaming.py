@@ -185,6 +185,7 @@ print(json.dumps({"before_kb": before, "after_kb": after, "names": names}))
 """
 
 
+@pytest.mark.slow
 def test_checking_reading_and_downloading_large_artifacts_keeps_memory_flat(
     tmp_path: Path, file_server: tuple[str, Path]
 ) -> None:
