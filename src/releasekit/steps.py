@@ -212,6 +212,7 @@ def _build(run: Run) -> str:
     store.parent.mkdir(parents=True, exist_ok=True)
     run.record(building=True, artifacts={})
     run.made.add(StepName.BUILD)
+    publish.preload()  # twine's import overlaps the backend's work
     fresh = Path(tempfile.mkdtemp(prefix=f".{plan.version}-", dir=store.parent))
     try:
         if plan.prebuilt:
