@@ -67,7 +67,7 @@ def record(**values: object) -> dict[str, Record]:
 
 
 CONFIG = Config(changelog="")
-BUMP = Intent(bump="patch", yes=True)
+BUMP = Intent(bump="patch", yes=True, command=("release", "--bump", "patch", "--yes"))
 
 # (id, state, intent, version, steps that run)
 ROWS = [
@@ -88,12 +88,16 @@ ROWS = [
     ("killed after the journal closed the release, then the same --bump: still nothing to do",
      state(version="1.4.3", tags={"v1.4.3": HEAD}, remote_tags={"v1.4.3": HEAD},
            test=files(WHEEL, SDIST), live=files(WHEEL, SDIST),
-           records={"1.4.3": Record(version="1.4.3", closed="finished", artifacts=BUILT)}),
+           records={"1.4.3": Record(version="1.4.3", closed="finished", artifacts=BUILT,
+                                    command=("release", "--bump", "patch", "--yes"))}),
      BUMP, "1.4.3", set()),
-    ("released and tagged, journal and store gone (a fresh clone): the same --bump does nothing",
+    ("released by another command (rc -> final without new commits): the bump goes on",
      state(version="1.4.3", tags={"v1.4.3": HEAD}, remote_tags={"v1.4.3": HEAD},
-           test=files(WHEEL, SDIST), live=files(WHEEL, SDIST)),
-     BUMP, "1.4.3", set()),
+           test=files(WHEEL, SDIST), live=files(WHEEL, SDIST),
+           records={"1.4.3": Record(version="1.4.3", closed="finished", artifacts=BUILT,
+                                    command=("release", "--bump", "pre", "--yes"))}),
+     BUMP, "1.4.4", {"bump", "tag", "build", "check", "upload-test", "verify-test", "upload-live",
+                     "verify-live", "push"}),
     ("published live, push refused, then a pull: only the push remains (files fetched back to check)",
      state(version="1.4.3", tags={"v1.4.3": PARENT}, test=files(WHEEL, SDIST), live=files(WHEEL, SDIST),
            records=record(bump_commit=PARENT, tag="v1.4.3", tag_commit=PARENT, artifacts=BUILT,

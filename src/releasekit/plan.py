@@ -39,6 +39,7 @@ class Intent:
     yes: bool = False
     allow_empty_changelog: bool = False
     can_confirm: bool = False  # a terminal is there to type a confirmation
+    command: tuple[str, ...] = ()  # the command line in canonical form (what the journal keeps)
     dist: Path | None = None  # publish the prebuilt artifacts in this directory instead of building
 
 
@@ -239,10 +240,13 @@ def _target(
         if tag_at_head and remote_tag != state.head:
             notes.append(f"resuming {current}: its bump and tag were made by an earlier run (not {proposed})")
             return current, current, False
-        if tag_at_head and remote_tag == state.head and state.live.holds(state.name, current):
-            # Released from this very commit: a re-run after a kill that came after the push, not
-            # a new release (a new version of the same commit takes --new-version).
-            notes.append(f"{current} was released from this very commit; {proposed} would hold nothing new")
+        finished = state.records.get(current)
+        rerun = finished is not None and finished.closed == "finished" and finished.command == intent.command
+        if rerun and tag_at_head and remote_tag == state.head and state.live.holds(state.name, current):
+            # The very command that released this commit, again: a re-run after a kill that came
+            # after the release was recorded complete, not a new release (rc -> final, another
+            # command, goes on; so does --new-version).
+            notes.append(f"{current} was released from this commit by this same command; nothing to do")
             return current, current, False
         return current, proposed, True
     if Version(current).is_devrelease:

@@ -165,6 +165,7 @@ def release(
         yes=yes,
         allow_empty_changelog=allow_empty_changelog,
         can_confirm=sys.stdin.isatty(),
+        command=tuple(command),
         dist=Path(dist).resolve() if dist else None,
     )
     dist_dir = intent.dist
