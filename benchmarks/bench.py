@@ -762,8 +762,8 @@ def measure_startup(runner: Runner, rk_dir: Path, empty_dir: Path, runs: int) ->
 
 
 def new_work(runner: Runner, project: Project) -> None:
-    """A commit before every release, outside the timing and alike for every pipeline: releasekit
-    never releases an already released commit again under the next number."""
+    """A commit before every release, outside the timing and alike for every pipeline: the same
+    release command run again on the commit it released is, for releasekit, a re-run (a no-op)."""
     notes = project.path / "CHANGES.txt"
     with notes.open("a", encoding="utf-8") as fh:
         fh.write(f"work before release {project.released + 1}\n")
