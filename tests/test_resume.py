@@ -204,3 +204,18 @@ def test_abort_undoes_a_bump_commit_killed_before_its_tag(
     assert project.git("rev-parse", "HEAD") == before
     status = run_cli(project.path, capsys, "status", "--json")
     assert status.summary()["in_progress"] is None
+
+
+def test_a_symlinked_releasekit_directory_is_refused_and_nothing_outside_is_touched(
+    make_project, index_pair, isolated_env, capsys, tmp_path
+):
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "keep").write_text("mine\n")
+    os.symlink(outside, project.path / ".git" / "releasekit")
+    refused = run_cli(project.path, capsys, *COMMAND)
+    assert refused.code == 1 and "is a symbolic link" in refused.err and "Traceback" not in refused.err
+    assert sorted(p.name for p in outside.iterdir()) == ["keep"]
+    assert project.git("tag") == "" and index_hashes(index_pair.test, project) == {}
