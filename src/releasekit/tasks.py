@@ -1,4 +1,4 @@
-"""Invoke tasks: flags -> Options -> one library call -> report.
+"""Invoke tasks: flags -> Config overrides + Intent -> one library call -> report.
 
 Import this collection from a project's tasks.py (`from releasekit.tasks import ns`) or run it
 as the `releasekit` command. Heavy libraries (twine, build, GitPython) are imported only when a
