@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 from . import redact
@@ -80,28 +80,51 @@ def _uv(*args: str) -> None:
         )
 
 
+def made_once(target: Path, ready: str, make: Callable[[Path], Path], facts: Mapping[str, object]) -> Path:
+    """`target`, made by `make(scratch)` beside it and renamed into place whole, so a half-made
+    environment is never used; reused while younger than MAX_AGE, then replaced, never patched.
+
+    `make` returns the folder to put in place (the scratch folder or one inside it); the `ready`
+    marker, holding `facts`, is written last. Should another release make it first, theirs is used.
+    """
+    marker = target / ready
+    if marker.exists() and time.time() - marker.stat().st_mtime < MAX_AGE:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}-{os.getpid()}-", dir=target.parent))
+    try:
+        made = make(scratch)
+        (made / ready).write_text(json.dumps(facts))
+        if target.exists():
+            shutil.rmtree(target, ignore_errors=True)  # stale: replaced whole, never patched
+        made.rename(target)
+    except OSError:
+        if not marker.exists():  # another release made it first: use theirs
+            raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target
+
+
 def env_for(requires: Collection[str]) -> CachedEnv:
     """The cached environment with these build requirements, made now if missing or stale."""
     key = hashlib.sha256(json.dumps([sys.version, sys.executable, sorted(requires)]).encode()).hexdigest()[
         :20
     ]
     target = cache_root() / "build-envs" / key
-    ready = target / _READY
-    if ready.exists() and time.time() - ready.stat().st_mtime < MAX_AGE:
-        return CachedEnv(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fresh = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=target.parent))
-    try:
-        _uv("venv", "--quiet", "--no-config", "--no-python-downloads", "--python", sys.executable, str(fresh))
-        env = CachedEnv(fresh)
-        env.install(requires)
-        (fresh / _READY).write_text(json.dumps({"requires": sorted(requires), "python": sys.version}))
-        if target.exists():
-            shutil.rmtree(target, ignore_errors=True)  # stale: replaced whole, never patched
-        fresh.rename(target)
-    except OSError:
-        if not ready.exists():  # another release made it first: use theirs
-            raise
-    finally:
-        shutil.rmtree(fresh, ignore_errors=True)
+
+    def make(scratch: Path) -> Path:
+        _uv(
+            "venv",
+            "--quiet",
+            "--no-config",
+            "--no-python-downloads",
+            "--python",
+            sys.executable,
+            str(scratch),
+        )
+        CachedEnv(scratch).install(requires)
+        return scratch
+
+    made_once(target, _READY, make, {"requires": sorted(requires), "python": sys.version})
     return CachedEnv(target)

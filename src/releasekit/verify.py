@@ -33,7 +33,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from . import redact
-from .buildenv import MAX_AGE, cache_root
+from .buildenv import cache_root, made_once
 from .errors import ReleaseError, VerifyError
 
 _PROBE = (
@@ -148,21 +148,15 @@ def _template(
     name: str, dependencies: list[str], dependency_index_url: str, timeout: float, children: _Children
 ) -> Path:
     """The template with these dependencies (and never `name`), made now if missing or stale."""
-    root = templates_dir()
-    key = template_key(name, dependencies, dependency_index_url)
-    target = root / key
-    ready = target / _READY
-    if ready.exists() and time.time() - ready.stat().st_mtime < MAX_AGE:
-        return target
-    root.mkdir(parents=True, exist_ok=True)
-    fresh = Path(tempfile.mkdtemp(prefix=f".{key}-{os.getpid()}-", dir=root))
-    try:
+    target = templates_dir() / template_key(name, dependencies, dependency_index_url)
+
+    def make(scratch: Path) -> Path:
         uv = _uv()
-        env_dir = fresh / "env"
+        env_dir = scratch / "env"
         _run(
             [uv, "venv", "--no-config", "--quiet", "--no-python-downloads", "--python", sys.executable,
              str(env_dir)],
-            "creating the environment template", timeout, fresh, children,
+            "creating the environment template", timeout, scratch, children,
         )  # fmt: skip
         flags = ["--no-config", "--quiet", "--python", str(_python(env_dir))]
         if dependencies:
@@ -171,23 +165,15 @@ def _template(
                 [uv, "pip", "install", *flags, "--compile-bytecode", "--default-index", dependency_index_url,
                  *dependencies],
                 f"installing the dependencies of {name} from {redact.scrub(dependency_index_url)}",
-                timeout, fresh, children,
+                timeout, scratch, children,
             )  # fmt: skip
         if _canonical(name) in installed(env_dir):  # a dependency requires the package back
             _run([uv, "pip", "uninstall", *flags, name], f"removing {name} from the environment template",
-                 timeout, fresh, children)  # fmt: skip
-        (env_dir / _READY).write_text(
-            json.dumps({"dependencies": sorted(dependencies), "python": sys.version})
-        )
-        if target.exists():
-            shutil.rmtree(target, ignore_errors=True)  # stale: replaced whole, never patched
-        env_dir.rename(target)
-    except OSError:
-        if not ready.exists():  # another release made it first: use theirs
-            raise
-    finally:
-        shutil.rmtree(fresh, ignore_errors=True)
-    return target
+                 timeout, scratch, children)  # fmt: skip
+        return env_dir
+
+    facts = {"dependencies": sorted(dependencies), "python": sys.version}
+    return made_once(target, _READY, make, facts)
 
 
 def _link_or_copy(src: str, dst: str) -> None:
