@@ -168,16 +168,22 @@ def release(
         command=tuple(command),
         dist=Path(dist).resolve() if dist else None,
     )
-    dist_dir = intent.dist
-    if dry_run:
-        plan = make_plan(observe(project, config, dist=dist_dir, remote=not test), config, intent)
-        plan, _ = _trusted_publishing(plan, config)
+
+    def planned() -> tuple[Plan, dict[str, MintedToken]]:
+        """Observe, plan, mint, show, refuse: the same for a dry run and a release."""
+        state = observe(project, config, dist=intent.dist, remote=not test)
+        plan, minted = _trusted_publishing(make_plan(state, config, intent), config)
         console.print_plan(reporter, plan)
-        for step in plan.steps:
-            reporter.step(step.name.value, "would" if step.run else "skipped", step.why)
+        if dry_run:
+            for step in plan.steps:
+                reporter.step(step.name.value, "would" if step.run else "skipped", step.why)
         preflight(plan, intent, config.timeout)
         if plan.will(StepName.PUSH):
             probe_push(plan, vcs.open_repo(project), config.timeout)
+        return plan, minted
+
+    if dry_run:
+        plan, _ = planned()
         reporter.note("dry run: preflight passed; nothing was changed")
         if json_:
             print(redact.scrub(json.dumps(plan.as_dict(), indent=2)))
@@ -185,12 +191,7 @@ def release(
     with journal.release_lock(git_dir, " ".join(["releasekit", *command])):
         for line in recover(project):
             reporter.step("recover", "done", line)
-        plan = make_plan(observe(project, config, dist=dist_dir, remote=not test), config, intent)
-        plan, minted = _trusted_publishing(plan, config)
-        console.print_plan(reporter, plan)
-        preflight(plan, intent, config.timeout)
-        if plan.will(StepName.PUSH):
-            probe_push(plan, vcs.open_repo(project), config.timeout)
+        plan, minted = planned()
         if plan.needs_confirmation and not yes and not _confirm(plan):
             raise Aborted("not confirmed; nothing was changed")
         summary = execute(plan, config, reporter, command, minted=minted)
