@@ -132,18 +132,18 @@ def test_backend_warnings_are_reported_not_printed(
 def test_setuptools_requirement_hooks_are_skipped_only_when_they_can_only_answer_nothing(
     tmp_path: Path,
 ) -> None:
-    from releasekit.dists import _no_dynamic_requires
+    from releasekit.dists import no_dynamic_requires
 
     setuptools = '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
     (tmp_path / "pyproject.toml").write_text(setuptools)
-    assert _no_dynamic_requires(tmp_path)
+    assert no_dynamic_requires(tmp_path)
     (tmp_path / "setup.cfg").write_text("[metadata]\nname = x\n")
-    assert _no_dynamic_requires(tmp_path)
+    assert no_dynamic_requires(tmp_path)
     (tmp_path / "setup.cfg").write_text("[options]\nsetup_requires = cython\n")
-    assert not _no_dynamic_requires(tmp_path)  # setup_requires: ask the backend
+    assert not no_dynamic_requires(tmp_path)  # setup_requires: ask the backend
     (tmp_path / "setup.cfg").unlink()
     (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup()\n")
-    assert not _no_dynamic_requires(tmp_path)  # setup.py can declare anything
+    assert not no_dynamic_requires(tmp_path)  # setup.py can declare anything
     (tmp_path / "setup.py").unlink()
     (tmp_path / "pyproject.toml").write_text(setuptools.replace("setuptools.build_meta", "hatchling.build"))
-    assert not _no_dynamic_requires(tmp_path)  # other backends are always asked
+    assert not no_dynamic_requires(tmp_path)  # other backends are always asked

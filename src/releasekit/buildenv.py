@@ -80,6 +80,14 @@ def _uv(*args: str) -> None:
         )
 
 
+def is_fresh(marker: Path) -> bool:
+    """A made-once folder is used while its marker is younger than MAX_AGE."""
+    try:
+        return time.time() - marker.stat().st_mtime < MAX_AGE
+    except OSError:
+        return False
+
+
 def made_once(target: Path, ready: str, make: Callable[[Path], Path], facts: Mapping[str, object]) -> Path:
     """`target`, made by `make(scratch)` beside it and renamed into place whole, so a half-made
     environment is never used; reused while younger than MAX_AGE, then replaced, never patched.
@@ -88,7 +96,7 @@ def made_once(target: Path, ready: str, make: Callable[[Path], Path], facts: Map
     marker, holding `facts`, is written last. Should another release make it first, theirs is used.
     """
     marker = target / ready
-    if marker.exists() and time.time() - marker.stat().st_mtime < MAX_AGE:
+    if is_fresh(marker):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}-{os.getpid()}-", dir=target.parent))
@@ -106,12 +114,22 @@ def made_once(target: Path, ready: str, make: Callable[[Path], Path], facts: Map
     return target
 
 
+def _env_path(requires: Collection[str]) -> Path:
+    key = hashlib.sha256(json.dumps([sys.version, sys.executable, sorted(requires)]).encode()).hexdigest()
+    return cache_root() / "build-envs" / key[:20]
+
+
+def cached_env(requires: Collection[str]) -> CachedEnv | None:
+    """The environment `env_for` would return without making anything, or None if it would."""
+    target = _env_path(requires)
+    if is_fresh(target / _READY):
+        return CachedEnv(target)
+    return None
+
+
 def env_for(requires: Collection[str]) -> CachedEnv:
     """The cached environment with these build requirements, made now if missing or stale."""
-    key = hashlib.sha256(json.dumps([sys.version, sys.executable, sorted(requires)]).encode()).hexdigest()[
-        :20
-    ]
-    target = cache_root() / "build-envs" / key
+    target = _env_path(requires)
 
     def make(scratch: Path) -> Path:
         _uv(

@@ -12,6 +12,7 @@ import configparser
 import email.message
 import email.parser
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -20,10 +21,10 @@ import tempfile
 import urllib.parse
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -36,6 +37,9 @@ from packaging.version import Version
 
 from . import redact
 from .errors import BuildError
+
+if TYPE_CHECKING:
+    from .hookstandby import Standby
 
 
 @dataclass(frozen=True)
@@ -176,20 +180,29 @@ def check_consistency(artifacts: Sequence[Artifact], name: str, version: str) ->
 
 
 class _Runner:
-    """Run backend hooks quietly, keeping the output for the error message."""
+    """Run backend hooks quietly, keeping the output for the error message; a hook goes to a
+    process of the standby when one is waiting that is the process the hook would start."""
 
-    def __init__(self) -> None:
+    def __init__(self, standby: Standby | None = None) -> None:
         self.output: list[str] = []
+        self.standby = standby
 
     def __call__(
         self, cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
     ) -> None:
+        from . import hookstandby
+
         # The backend runs the project's own code: it gets no credential of ours.
         env = {**redact.child_environ(), **(extra_environ or {})}
-        proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-        self.output.extend((proc.stdout + proc.stderr).splitlines())
-        if proc.returncode:
-            raise subprocess.CalledProcessError(proc.returncode, cmd, proc.stdout, proc.stderr)
+        waiting = self.standby.take(cmd, env) if self.standby is not None else None
+        ran = hookstandby.run_hook(waiting, cmd, cwd or os.getcwd()) if waiting is not None else None
+        if ran is None:
+            proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+            ran = proc.returncode, proc.stdout, proc.stderr
+        returncode, stdout, stderr = ran
+        self.output.extend((stdout + stderr).splitlines())
+        if returncode:
+            raise subprocess.CalledProcessError(returncode, cmd, stdout, stderr)
 
 
 def _tail(lines: Iterable[str], count: int = 3) -> str:
@@ -197,18 +210,30 @@ def _tail(lines: Iterable[str], count: int = 3) -> str:
     return redact.scrub(" | ".join(useful[-count:]))[:400]
 
 
-def build_dists(project: Path, outdir: Path, warn: Callable[[str], None] | None = None) -> list[Artifact]:
+def build_dists(
+    project: Path,
+    outdir: Path,
+    warn: Callable[[str], None] | None = None,
+    standby: Standby | None = None,
+) -> list[Artifact]:
     """Build sdist, then the wheel from that sdist, into `outdir` (which must be new).
 
     The backend's warnings (a missing readme, deprecated config) go to `warn` instead of raw to
-    stderr; a failure is one line naming its cause.
+    stderr; a failure is one line naming its cause. `standby` (hookstandby) has backend
+    processes that were started ahead, for hooks that would start the very same process.
     """
     import build
 
     from . import buildenv
 
     outdir.mkdir(parents=True)
-    runner = _Runner()
+    runner = _Runner(standby)
+
+    def install(requirements: Collection[str]) -> None:
+        if requirements and standby is not None:
+            standby.close()  # its processes imported the environment as it was before
+        env.install(requirements)
+
     before = _droppings(project)
     caught: list[warnings.WarningMessage] = []
     try:
@@ -216,16 +241,16 @@ def build_dists(project: Path, outdir: Path, warn: Callable[[str], None] | None 
             warnings.simplefilter("always")
             env = buildenv.env_for(build.ProjectBuilder(project).build_system_requires)
             builder = build.ProjectBuilder.from_isolated_env(env, project, runner=runner)
-            if not _no_dynamic_requires(project):
-                env.install(builder.get_requires_for_build("sdist"))
+            if not no_dynamic_requires(project):
+                install(builder.get_requires_for_build("sdist"))
             sdist = Path(builder.build("sdist", outdir))
             with tempfile.TemporaryDirectory(prefix="releasekit-sdist-") as tmp:
                 with tarfile.open(sdist) as tf:
                     tf.extractall(tmp, filter="data")
                 (unpacked,) = Path(tmp).iterdir()
                 wheel_builder = build.ProjectBuilder.from_isolated_env(env, unpacked, runner=runner)
-                if not _no_dynamic_requires(unpacked):
-                    env.install(wheel_builder.get_requires_for_build("wheel"))
+                if not no_dynamic_requires(unpacked):
+                    install(wheel_builder.get_requires_for_build("wheel"))
                 wheel_builder.build("wheel", outdir)
     except build.BuildBackendException as exc:
         cause = exc.exception
@@ -247,7 +272,7 @@ def build_dists(project: Path, outdir: Path, warn: Callable[[str], None] | None 
     return collect(outdir)
 
 
-def _no_dynamic_requires(source: Path) -> bool:
+def no_dynamic_requires(source: Path) -> bool:
     """True when the backend's get_requires_for_build_* hooks can only answer [].
 
     setuptools answers them with `setup_requires`, which only setup.py or setup.cfg [options] can

@@ -26,7 +26,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import journal, vcs, version
 from .config import Config
@@ -38,6 +38,9 @@ from .report import Reporter
 from .sources import project_name
 from .steps import STEPS, Phase, Run, StepName
 from .testhook import pause
+
+if TYPE_CHECKING:
+    from .hookstandby import Standby
 
 Outcome = str  # "done" | "skipped" | "failed"
 
@@ -146,16 +149,17 @@ def execute(
     command: list[str],
     *,
     minted: dict[str, Any] | None = None,
+    standby: Standby | None = None,
 ) -> Summary:
     """Run every step of the plan; on failure, roll back or say how to finish.
 
     `minted` holds the trusted-publishing tokens by index label; uploads renew them when they
-    are about to expire.
+    are about to expire; `standby` holds build-backend processes started ahead (hookstandby).
     """
     repo = vcs.open_repo(plan.project)
     log = journal.load(plan.git_dir)
     record = log.records().get(plan.version)
-    run = Run(plan, config, reporter, repo, log, head=plan.head, minted=dict(minted or {}))
+    run = Run(plan, config, reporter, repo, log, head=plan.head, minted=dict(minted or {}), standby=standby)
     run.published = bool(plan.test_files or plan.live_files) or bool(
         record is not None and record.open and record.published
     )

@@ -30,6 +30,7 @@ from .testhook import pause
 if TYPE_CHECKING:
     import git
 
+    from .hookstandby import Standby
     from .plan import Plan
 
 
@@ -71,6 +72,7 @@ class Run:
     next_version: str = ""
     minted: dict[str, Any] = field(default_factory=dict)  # index label -> oidc.MintedToken
     environments: dict[str, verify.Preparation] = field(default_factory=dict)  # index label -> env
+    standby: Standby | None = None  # build-backend processes started ahead (hookstandby)
 
     @property
     def store(self) -> Path:
@@ -220,7 +222,7 @@ def _build(run: Run) -> str:
             for art in plan.prebuilt:
                 shutil.copyfile(art.path, fresh / "dist" / art.filename)
         else:
-            dists.build_dists(plan.project, fresh / "dist", warn=run.reporter.warn)
+            dists.build_dists(plan.project, fresh / "dist", warn=run.reporter.warn, standby=run.standby)
         pause("build:built")
         (fresh / "dist").rename(store)
     finally:
