@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import urllib.parse
@@ -37,6 +38,18 @@ _CLEARED_ENV = (
 
 
 _SLOW_FIXTURES = frozenset({"make_project", "index_pair", "fresh_index_pair", "build_dists_project"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let the releases the tests start see Ctrl-C, however the suite itself was started.
+
+    A shell without job control starts a background command with SIGINT ignored, and an ignored
+    signal stays ignored across exec: every release would then shrug off the interrupt tests'
+    SIGINT (and the SIGINT rows of the kill matrix would test no signal at all). A handler, unlike
+    SIG_IGN, is reset to the default at exec.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
