@@ -134,13 +134,19 @@ def observe(
     remote_error = ""
     remote_state: vcs.RemoteState | None = None
     views: list[IndexView] = []
-    if offline:
-        views = [IndexView(test_repo, None, "offline"), IndexView(live_repo, None, "offline")]
-    else:
+    if not offline:
+        # The three network reads go first; the local reads below run while they wait.
         pool = ThreadPoolExecutor(max_workers=3)
         remote_future = pool.submit(vcs.read_remote, repo, config.remote, config.timeout) if remote else None
         futures = [pool.submit(indexes.list_files, r, name, config.timeout) for r in (test_repo, live_repo)]
         pool.shutdown(wait=False)
+    source = version.read_version(project)
+    records = journal.load(git_dir).records()
+    local_tags = vcs.local_tags(repo)
+    changed, untracked = vcs.unclean_paths(repo, project)
+    if offline:
+        views = [IndexView(test_repo, None, "offline"), IndexView(live_repo, None, "offline")]
+    else:
         if remote_future is not None:
             remote_state = _result(remote_future, lenient, errors)
         remote_error = errors[-1] if errors else ""
@@ -148,10 +154,6 @@ def observe(
             before = len(errors)
             files = _result(future, lenient, errors)
             views.append(IndexView(repository, files, errors[-1] if len(errors) > before else ""))
-    source = version.read_version(project)
-    records = journal.load(git_dir).records()
-    local_tags = vcs.local_tags(repo)
-    changed, untracked = vcs.unclean_paths(repo, project)
     all_tags = {**local_tags, **(remote_state.tags if remote_state is not None else {})}
     tag_format, tag_style = _tag_format(config, all_tags, name)
     version_text = source.version or _from_tags(local_tags, tag_format)
