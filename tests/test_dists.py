@@ -129,6 +129,31 @@ def test_backend_warnings_are_reported_not_printed(
     assert "MISSING.md" not in capfd.readouterr().err
 
 
+def test_a_warning_from_another_thread_during_the_build_is_not_the_backend_s(
+    make_project: Callable[..., Project], tmp_path: Path
+) -> None:
+    """twine is imported in the background while the build runs; its import warned (urllib3's
+    SOCKS notice) into the build's warning record and was printed as the backend's."""
+    import threading
+    import time
+    import warnings
+
+    project = _missing_readme_project(make_project)
+    reported: list[str] = []
+
+    def elsewhere() -> None:
+        time.sleep(0.05)  # inside the build: each hook takes longer than this
+        warnings.warn("a notice from an unrelated import", UserWarning, stacklevel=1)
+
+    other = threading.Thread(target=elsewhere)
+    other.start()
+    build_dists(project.path, tmp_path / "dist", warn=reported.append)
+    other.join()
+
+    assert any("MISSING.md" in line for line in reported), reported
+    assert not any("unrelated import" in line for line in reported), reported
+
+
 def test_setuptools_requirement_hooks_are_skipped_only_when_they_can_only_answer_nothing(
     tmp_path: Path,
 ) -> None:

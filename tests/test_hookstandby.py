@@ -244,3 +244,30 @@ def test_the_worker_refuses_another_script_than_the_one_it_imported(tmp_path: Pa
     hook = [sys.executable, str(tmp_path / "other.py"), "build_sdist", str(control)]
     assert hookstandby.run_hook(proc, hook, str(tmp_path)) is None
     assert not (control / "output.json").exists()
+
+
+_PROJECTS = Path(__file__).parent / "projects"
+
+
+@pytest.mark.parametrize(
+    "layout",
+    sorted(
+        {
+            str(p.parent.relative_to(_PROJECTS))
+            for name in ("pyproject.toml", "setup.py")
+            for p in _PROJECTS.rglob(name)
+        }
+    ),
+)
+def test_the_predicted_build_requirements_are_build_s_own(layout: str) -> None:
+    """The standby guesses the build environment without importing build; for every layout of
+    the suite the guess is build's answer (a wrong one would only cost the head start)."""
+    import build
+
+    from releasekit.config import read_pyproject
+    from releasekit.hookstandby import _build_system
+
+    project = _PROJECTS / layout
+    predicted = _build_system(read_pyproject(project))
+    assert predicted is not None
+    assert predicted[0] == build.ProjectBuilder(project).build_system_requires

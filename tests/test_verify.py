@@ -176,3 +176,19 @@ def test_what_a_killed_run_left_is_swept_by_the_next(tmp_path: Path, index_pair:
 
     assert not leftover.exists() and mine.exists()
     mine.rmdir()
+
+
+def test_the_installed_version_is_read_from_the_one_installed_metadata(tmp_path: Path) -> None:
+    from releasekit.verify import installed_version
+
+    site = tmp_path / "env" / "lib" / "python3.11" / "site-packages"
+    site.mkdir(parents=True)
+    with pytest.raises(VerifyError, match="left 0 copies of rk-pkg"):
+        installed_version(tmp_path / "env", "rk-pkg")
+    info = site / "rk_pkg-1.4.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.4\nName: rk-pkg\nVersion: 1.4.3\n\nbody\n")
+    assert installed_version(tmp_path / "env", "RK.Pkg") == "1.4.3"
+    (site / "rk_pkg-1.4.4.dist-info").mkdir()  # two copies: no answer is guessed
+    with pytest.raises(VerifyError, match="left 2 copies"):
+        installed_version(tmp_path / "env", "rk-pkg")

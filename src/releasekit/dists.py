@@ -266,8 +266,12 @@ def build_dists(
         raise BuildError(f"cannot prepare the build environment: {_tail(runner.output) or exc}") from exc
     finally:
         _remove_build_droppings(project, before)
+    # The record is process-wide: a background import (twine's, while the build runs) warns into
+    # it too. Only what the backend said (forwarded by pyproject_hooks) and build's own are ours.
+    from pyproject_hooks import BuildBackendWarning
+
     for warning in caught:
-        if warn is not None:
+        if warn is not None and issubclass(warning.category, BuildBackendWarning | build.TypoWarning):
             warn(redact.scrub(" ".join(str(warning.message).split()))[:300])
     return collect(outdir)
 

@@ -30,19 +30,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from . import redact
 from .buildenv import cache_root, made_once
 from .errors import ReleaseError, VerifyError
 
-_PROBE = (
-    "import importlib, importlib.metadata as md, json, sys\n"
-    "name, modules = sys.argv[1], sys.argv[2:]\n"
-    "found = md.version(name)\n"
-    "for module in modules: importlib.import_module(module)\n"
-    "print(json.dumps({'version': found}))\n"
-)
+# The installed version is read from the environment's files (`installed_version`); the fresh
+# interpreter only imports, so its time is the package's, not importlib.metadata's (~20 ms).
+_PROBE = "import importlib, sys\nfor module in sys.argv[1:]: importlib.import_module(module)\n"
 # Variables that would point uv at another index than the one being verified.
 _REDIRECTS = ("UV_INDEX", "UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS")
 _READY = "releasekit-template.json"
@@ -136,12 +132,31 @@ def template_key(name: str, dependencies: list[str], dependency_index_url: str) 
     return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:20]
 
 
+def _dist_infos(env_dir: Path) -> dict[str, list[Path]]:
+    found: dict[str, list[Path]] = {}
+    for info in env_dir.glob("[lL]ib/**/site-packages/*.dist-info"):
+        found.setdefault(_canonical(info.name.removesuffix(".dist-info").rsplit("-", 1)[0]), []).append(info)
+    return found
+
+
 def installed(env_dir: Path) -> set[str]:
     """The canonical names of the distributions installed in an environment."""
-    found = set()
-    for info in env_dir.glob("[lL]ib/**/site-packages/*.dist-info"):
-        found.add(_canonical(info.name.removesuffix(".dist-info").rsplit("-", 1)[0]))
-    return found
+    return set(_dist_infos(env_dir))
+
+
+def installed_version(env_dir: Path, name: str) -> str:
+    """The Version in the installed METADATA of `name`, as importlib.metadata would read it."""
+    import email.parser
+
+    infos = _dist_infos(env_dir).get(_canonical(name), [])
+    if len(infos) != 1:
+        raise VerifyError(f"the install left {len(infos)} copies of {name} in the environment, not one")
+    try:
+        with (infos[0] / "METADATA").open(encoding="utf-8", errors="replace") as fh:
+            headers = email.parser.Parser().parse(fh, headersonly=True)
+    except OSError as exc:
+        raise VerifyError(f"cannot read the installed metadata of {name}: {exc.strerror}") from exc
+    return str(headers.get("Version", "")).strip()
 
 
 def _template(
@@ -289,6 +304,13 @@ def _discard_all() -> None:
         preparation.discard()
 
 
+def _same_version(found: str, expected: str) -> bool:
+    try:
+        return Version(found) == Version(expected)
+    except InvalidVersion:
+        return False
+
+
 def verify_install(
     *,
     name: str,
@@ -318,12 +340,11 @@ def verify_install(
              "--no-cache", "--default-index", index_url, f"{name}=={version}"],
             f"installing {name}=={version} from {redact.scrub(index_url)}", timeout, preparation.work,
         )  # fmt: skip
-        out = _run(
-            [str(python), "-I", "-c", _PROBE, name, *modules], f"importing {name}", timeout, preparation.work
-        )
+        found = installed_version(env_dir, name)
+        _run([str(python), "-I", "-c", _PROBE, *modules], f"importing {name}", timeout, preparation.work)
     finally:
         preparation.discard()
-    found = json.loads(out.strip().splitlines()[-1])["version"]
-    if Version(found) != Version(version):
-        raise VerifyError(f"{redact.scrub(index_url)} installed {name} {found}, not {version}")
+    if not _same_version(found, version):
+        shown = redact.printable(found[:80]) or "no version"
+        raise VerifyError(f"{redact.scrub(index_url)} installed {name} {shown}, not {version}")
     return Verification(index_url, found, tuple(modules), time.monotonic() - start)
