@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Project
+from conftest import IndexPair, Project
 from helpers import use_build_backend
 
 from releasekit import hookstandby
@@ -73,6 +73,7 @@ def test_both_hooks_run_in_processes_started_ahead_and_make_the_same_files(
     build_dists(project.path, tmp_path / "cold")  # also makes the cached build environment
 
     with Standby(project.path) as standby:
+        standby.start()
         assert _wait_for(lambda: len(standby.waiting_pids()) == 2)  # one after the other
         warm = build_dists(project.path, tmp_path / "warm", standby=standby)
 
@@ -88,6 +89,7 @@ def test_an_environment_changed_after_the_start_runs_the_hooks_the_ordinary_way(
     project = make_project()
     build_dists(project.path, tmp_path / "cold")
     with Standby(project.path) as standby:
+        standby.start()
         assert _wait_for(lambda: len(standby.waiting_pids()) == 2)
         pids = standby.waiting_pids()
         monkeypatch.setenv("RELEASEKIT_CHANGED_AFTER_THE_START", "1")  # the hook's process has it
@@ -103,6 +105,7 @@ def test_no_cached_environment_no_process_started_ahead(
     project = make_project()
     monkeypatch.setenv("RELEASEKIT_CACHE_DIR", str(tmp_path / "empty-cache"))
     with Standby(project.path) as standby:
+        standby.start()
         time.sleep(0.5)
         assert standby.waiting_pids() == []
     assert not (tmp_path / "empty-cache").exists()  # nothing was made on a guess
@@ -114,6 +117,7 @@ def test_an_in_tree_backend_is_only_imported_by_its_hook(
     project = make_project()
     use_build_backend(project.path, "failing_backend")  # backend-path: the project's own code
     with Standby(project.path) as standby:
+        standby.start()
         time.sleep(0.5)
         assert standby.waiting_pids() == []
         with pytest.raises(Exception, match="the backend broke on purpose"):
@@ -130,6 +134,7 @@ def test_requirements_installed_by_the_build_drop_the_waiting_processes(
     cfg.write_text(cfg.read_text("utf-8") + "\n[options]\nsetup_requires = setuptools\n", encoding="utf-8")
     project.git("commit", "-qam", "setup_requires: the hooks may ask for more")
     with Standby(project.path) as standby:
+        standby.start()
         assert _wait_for(lambda: len(standby.waiting_pids()) == 2)
         artifacts = build_dists(project.path, tmp_path / "dist", standby=standby)
     assert len(artifacts) == 2
@@ -149,6 +154,7 @@ def test_processes_never_used_end_with_releasekit_even_when_it_is_killed(
         from pathlib import Path
         from releasekit.hookstandby import Standby
         standby = Standby(Path(sys.argv[1]))
+        standby.start()
         deadline = time.monotonic() + 20
         while len(standby.waiting_pids()) < 2 and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -271,3 +277,56 @@ def test_the_predicted_build_requirements_are_build_s_own(layout: str) -> None:
     predicted = _build_system(read_pyproject(project))
     assert predicted is not None
     assert predicted[0] == build.ProjectBuilder(project).build_system_requires
+
+
+def _workers_of(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            ppid = int((entry / "stat").read_text().split(") ")[-1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent and any(part.endswith(b"_hookworker.py") for part in cmdline):
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_release_starts_its_processes_without_any_credential_in_their_environment(
+    make_project: Callable[..., Project], index_pair: IndexPair, isolated_env: Path, tmp_path: Path
+) -> None:
+    """The processes start once the plan is made, when every password has been read and
+    registered: one copied into an oddly named variable is left out of their environment too."""
+    from conftest import write_pypirc
+    from helpers import BIN
+
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    build_dists(project.path, tmp_path / "cold")  # the cached build environment the standby needs
+    password = index_pair.live.index.password
+    marker = tmp_path / "pause"
+    env = {
+        **os.environ,
+        "CI_COPY_OF_THE_UPLOAD_KEY": password,  # a name no rule recognises; the value is the secret
+        "RELEASEKIT_PAUSE_AT": "before:build",
+        "RELEASEKIT_PAUSE_FILE": str(marker),
+    }
+    with subprocess.Popen(
+        [str(BIN / "releasekit"), "release", "--bump", "patch", "--yes"], cwd=project.path, env=env,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    ) as proc:  # fmt: skip
+        try:
+            assert _wait_for(lambda: marker.exists() or proc.poll() is not None, 60)
+            assert _wait_for(lambda: bool(_workers_of(proc.pid)), 20), "no process was started ahead"
+            for pid in _workers_of(proc.pid):
+                environ = Path(f"/proc/{pid}/environ").read_bytes().decode("utf-8", "replace")
+                assert password not in environ
+                assert "CI_COPY_OF_THE_UPLOAD_KEY" not in environ
+                assert "RELEASEKIT_PAUSE" in environ  # the environment is the release's, less secrets
+        finally:
+            marker.unlink(missing_ok=True)
+        out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert password not in out + err

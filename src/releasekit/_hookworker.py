@@ -18,6 +18,7 @@ the caller runs the hook the ordinary way. End of stdin (releasekit exited or wa
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -57,7 +58,8 @@ def main() -> None:
         decline()
     if any(isinstance(w.category, type) and issubclass(w.category, UserWarning) for w in caught):
         decline()
-    os.write(ready, b"1")  # imported: the next process may start
+    with contextlib.suppress(OSError):  # nobody listens for it any more; the hook is still wanted
+        os.write(ready, b"1")  # imported: the next process may start
     os.close(ready)
     line = sys.stdin.readline()
     if not line:

@@ -2,15 +2,17 @@
 
 Every build hook runs in a fresh process (pyproject_hooks' rule, which `build` follows), and a
 fresh process spends most of a small package's hook importing the backend: setuptools, 0.14 s
-of each 0.16 s hook, twice a build (sdist, then the wheel from it). A release knows at its start
-that it will most likely build, so it starts those processes then (`_hookworker`): each imports
-the backend and waits for the one hook it will run. When the hook is asked for, the command
-`build` wanted to start is handed to a waiting process instead, if that process is the same as
-the one the command would have started: the same Python, the same environment (credentials
-already left out), pyproject_hooks' own script. Otherwise, or if no process is waiting, the hook
-runs the ordinary way. Nothing in the project is read or run before the hook: an in-tree backend
-(`backend-path`) is never started ahead, and a build that installs more requirements into the
-environment first drops the waiting processes (they imported what was there before).
+of each 0.16 s hook, twice a build (sdist, then the wheel from it). Once the plan says it will
+build, and every credential is known, the release starts those processes (`_hookworker`): each
+imports the backend while the release bumps and tags, and waits for the one hook it will run.
+
+When the hook is asked for, the command `build` wanted to start is handed to a waiting process
+instead, if that process is the same as the one the command would have started: the same
+Python, the same environment (credentials already left out), pyproject_hooks' own script.
+Otherwise, or if no process is waiting, the hook runs the ordinary way. Nothing in the project
+is read or run before the hook: an in-tree backend (`backend-path`) is never started ahead, and
+a build that installs more requirements into the environment first drops the waiting processes
+(they imported what was there before).
 
 Processes that are never used are killed when the release ends; if releasekit is killed, the end
 of their stdin ends them.
@@ -68,7 +70,7 @@ class Standby:
     turn rather than both at once beside the release's own work; at most AHEAD wait at a time.
     """
 
-    def __init__(self, project: Path, *, start: bool = True) -> None:
+    def __init__(self, project: Path) -> None:
         self._project = project
         self._changed = threading.Condition()
         self._waiting: list[subprocess.Popen[str]] = []
@@ -76,10 +78,15 @@ class Standby:
         self._env: dict[str, str] = {}
         self._script = ""
         self._left = 0
-        self._closed = not start
+        self._closed = False
         self._thread = threading.Thread(target=self._keep_ready, name="releasekit-standby", daemon=True)
         self.served = 0  # hooks that ran in a process of ours (tests and the benchmark read it)
-        if start:
+
+    def start(self) -> None:
+        """Start the processes, once every credential of the release is known (registered with
+        redact): their environment is fixed now, and a secret learnt later, copied into some
+        oddly named variable, would already be in it. POSIX only (an inherited pipe end)."""
+        if os.name == "posix" and not self._closed and not self._thread.is_alive():
             self._thread.start()
 
     def __enter__(self) -> Standby:
@@ -126,20 +133,7 @@ class Standby:
                     if self._closed:
                         return
                     self._left -= 1
-                    ready, signal_fd = os.pipe()
-                    try:
-                        proc = subprocess.Popen(
-                            [self._python, str(WORKER), self._script, str(signal_fd)],
-                            cwd=self._project,
-                            env=self._env,
-                            stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE,
-                            text=True,
-                            pass_fds=(signal_fd,),
-                        )
-                    finally:
-                        os.close(signal_fd)
+                    proc, ready = self._start_one()
                     self._waiting.append(proc)
                 try:
                     imported = os.read(ready, 1) == b"1"  # or the end: it declined or was killed
@@ -147,10 +141,33 @@ class Standby:
                     os.close(ready)
                 if not imported:
                     return  # the next one would decline too
+        except Exception:  # noqa: BLE001, S110 - no process ahead is only slower; never a traceback
+            pass
         finally:
             with self._changed:
                 self._left = 0
                 self._changed.notify_all()
+
+    def _start_one(self) -> tuple[subprocess.Popen[str], int]:
+        """A worker and the read end of the pipe it closes once its backend is imported."""
+        ready, signal_fd = os.pipe()
+        try:
+            proc = subprocess.Popen(
+                [self._python, str(WORKER), self._script, str(signal_fd)],
+                cwd=self._project,
+                env=self._env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                pass_fds=(signal_fd,),
+            )
+        except BaseException:
+            os.close(ready)
+            raise
+        finally:
+            os.close(signal_fd)
+        return proc, ready
 
     def waiting_pids(self) -> list[int]:
         """The processes waiting now (started, maybe still importing), oldest first."""
@@ -187,7 +204,11 @@ class Standby:
 
 
 def run_hook(proc: subprocess.Popen[str], cmd: Sequence[str], cwd: str) -> tuple[int, str, str] | None:
-    """Hand `cmd` to a waiting process: (returncode, stdout, stderr), or None if it declined."""
+    """Hand `cmd` to a waiting process: (returncode, stdout, stderr), or None if it declined
+    or is gone (killed before it was asked: then the hook runs the ordinary way)."""
+    if proc.poll() is not None:
+        proc.communicate()
+        return None
     out, err = proc.communicate(json.dumps({"cmd": list(cmd), "cwd": cwd}) + "\n")
     if proc.returncode == DECLINED and err.rstrip().endswith(MARK):
         return None

@@ -29,6 +29,7 @@ from .errors import Aborted, ConfigError, Interrupted, ReleaseError
 
 if TYPE_CHECKING:
     from .config import Config
+    from .hookstandby import Standby
     from .oidc import MintedToken
     from .plan import Plan
 
@@ -126,6 +127,14 @@ def release(
     debug: bool = False,
 ) -> None:
     """Release the package: test index, verify, live index, verify, push the commit and tag."""
+    from . import journal, vcs
+    from .config import load_config
+    from .hookstandby import Standby
+    from .pipeline import execute, recover
+    from .plan import Intent, make_plan, preflight
+    from .state import observe
+    from .steps import StepName, probe_push
+
     for flag, given in (("--bump", bump), ("--pre", pre), ("--new-version", new_version)):
         if given is not None and not given.strip():  # "" would silently release the current version
             raise ReleaseError(f"{flag} was given an empty value", f"pass {flag} VALUE, or leave {flag} out")
@@ -133,78 +142,68 @@ def release(
         raise ReleaseError("--bump and --new-version cannot be combined", "choose one")
     if pre and not bump:
         raise ReleaseError("--pre goes with --bump", "e.g. --bump minor --pre rc, or --bump pre --pre b")
-    from .hookstandby import Standby
+    project = Path.cwd()
+    reporter = ConsoleReporter()
+    flags = {"repository": repository, "test-repository": test_repository}
+    settings = {**flags, "trusted-publishing": trusted_publishing}
+    config = load_config(project, {**_overrides(c), **{k: v for k, v in settings.items() if v}})
+    command = _command(test=test, yes=yes, bump=bump, pre=pre, new_version=new_version, dist=dist,
+                       allow_empty_changelog=allow_empty_changelog, **flags)  # fmt: skip
+    git_dir = vcs.git_dir(vcs.open_repo(project), project)
+    if abort:
+        from .abort import abort as abort_release
 
-    # The build backend's processes start now and import while the release plans; a dry run,
-    # an abort and a release of prebuilt files (--dist) build nothing.
-    with Standby(Path.cwd(), start=not (dry_run or abort or dist)) as standby:
-        from . import journal, vcs
-        from .config import load_config
-        from .pipeline import execute, recover
-        from .plan import Intent, make_plan, preflight
-        from .state import observe
-        from .steps import StepName, probe_push
+        with journal.release_lock(git_dir, "releasekit release --abort"):
+            undone = abort_release(project, config)
+        for line in undone:
+            reporter.step("abort", "done", line)
+        return
+    intent = Intent(
+        test_only=test,
+        bump=bump,
+        pre=pre,
+        new_version=new_version,
+        dry_run=dry_run,
+        yes=yes,
+        allow_empty_changelog=allow_empty_changelog,
+        can_confirm=sys.stdin.isatty(),
+        command=tuple(command),
+        dist=Path(dist).resolve() if dist else None,
+    )
 
-        project = Path.cwd()
-        reporter = ConsoleReporter()
-        flags = {"repository": repository, "test-repository": test_repository}
-        settings = {**flags, "trusted-publishing": trusted_publishing}
-        config = load_config(project, {**_overrides(c), **{k: v for k, v in settings.items() if v}})
-        command = _command(test=test, yes=yes, bump=bump, pre=pre, new_version=new_version, dist=dist,
-                           allow_empty_changelog=allow_empty_changelog, **flags)  # fmt: skip
-        git_dir = vcs.git_dir(vcs.open_repo(project), project)
-        if abort:
-            from .abort import abort as abort_release
-
-            with journal.release_lock(git_dir, "releasekit release --abort"):
-                undone = abort_release(project, config)
-            for line in undone:
-                reporter.step("abort", "done", line)
-            return
-        intent = Intent(
-            test_only=test,
-            bump=bump,
-            pre=pre,
-            new_version=new_version,
-            dry_run=dry_run,
-            yes=yes,
-            allow_empty_changelog=allow_empty_changelog,
-            can_confirm=sys.stdin.isatty(),
-            command=tuple(command),
-            dist=Path(dist).resolve() if dist else None,
-        )
-
-        def planned() -> tuple[Plan, dict[str, MintedToken]]:
-            """Observe, plan, mint, show, refuse: the same for a dry run and a release."""
-            state = observe(project, config, dist=intent.dist, remote=not test)
-            plan, minted = _trusted_publishing(make_plan(state, config, intent), config)
-            console.print_plan(reporter, plan)
-            if dry_run:
-                for step in plan.steps:
-                    reporter.step(step.name.value, "would" if step.run else "skipped", step.why)
-            preflight(plan, intent, config.timeout)
-            if plan.will(StepName.PUSH):
-                probe_push(plan, vcs.open_repo(project), config.timeout)
-            return plan, minted
-
+    def planned(standby: Standby | None = None) -> tuple[Plan, dict[str, MintedToken]]:
+        """Observe, plan, mint, show, refuse: the same for a dry run and a release."""
+        state = observe(project, config, dist=intent.dist, remote=not test)
+        plan, minted = _trusted_publishing(make_plan(state, config, intent), config)
+        if standby is not None and plan.will(StepName.BUILD) and not plan.prebuilt:
+            standby.start()  # every credential is registered by now (observe, minting)
+        console.print_plan(reporter, plan)
         if dry_run:
-            plan, _ = planned()
-            reporter.note("dry run: preflight passed; nothing was changed")
-            if json_:
-                print(redact.scrub(json.dumps(plan.as_dict(), indent=2)))
-            return
-        with journal.release_lock(git_dir, " ".join(["releasekit", *command])):
-            for line in recover(project):
-                reporter.step("recover", "done", line)
-            plan, minted = planned()
-            if plan.needs_confirmation and not yes and not _confirm(plan):
-                raise Aborted("not confirmed; nothing was changed")
-            if not plan.will(StepName.BUILD) or plan.prebuilt:
-                standby.close()
-            summary = execute(plan, config, reporter, command, minted=minted, standby=standby)
-        console.print_summary(reporter, summary)
+            for step in plan.steps:
+                reporter.step(step.name.value, "would" if step.run else "skipped", step.why)
+        preflight(plan, intent, config.timeout)
+        if plan.will(StepName.PUSH):
+            probe_push(plan, vcs.open_repo(project), config.timeout)
+        return plan, minted
+
+    if dry_run:
+        plan, _ = planned()
+        reporter.note("dry run: preflight passed; nothing was changed")
         if json_:
-            print(redact.scrub(json.dumps(summary.as_dict(), indent=2)))
+            print(redact.scrub(json.dumps(plan.as_dict(), indent=2)))
+        return
+    # Build-backend processes, started once the plan says it builds, import the backend while
+    # the release bumps and tags (hookstandby); whatever is left of them goes with the release.
+    with journal.release_lock(git_dir, " ".join(["releasekit", *command])), Standby(project) as standby:
+        for line in recover(project):
+            reporter.step("recover", "done", line)
+        plan, minted = planned(standby)
+        if plan.needs_confirmation and not yes and not _confirm(plan):
+            raise Aborted("not confirmed; nothing was changed")
+        summary = execute(plan, config, reporter, command, minted=minted, standby=standby)
+    console.print_summary(reporter, summary)
+    if json_:
+        print(redact.scrub(json.dumps(summary.as_dict(), indent=2)))
 
 
 def _trusted_publishing(plan: Plan, config: Config) -> tuple[Plan, dict[str, MintedToken]]:
