@@ -160,11 +160,14 @@ class LocalIndexServer:
         """Launch once; return None when it answers, else the tail of its log (it is stopped)."""
         assert self._workdir is not None
         log_path = self._workdir / "server.log"
+        # The standard library's server, named: pypiserver's "auto" takes waitress wherever it is
+        # installed (devpi-server brings it), and waitress refuses a body over 1 GiB with a 413,
+        # which the benchmark's 1 GiB wheel is.
         command = [
             sys.executable, "-m", "pypiserver", "run",
             "--host", "127.0.0.1", "--port", str(self._port),
             "--passwords", str(self._workdir / "htpasswd"), "--authenticate", "update",
-            "--disable-fallback", "--hash-algo", "sha256",
+            "--disable-fallback", "--hash-algo", "sha256", "--server", "wsgiref",
             str(self._packages_dir),
         ]  # fmt: skip
         with log_path.open("wb") as log:
