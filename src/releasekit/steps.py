@@ -9,6 +9,7 @@ hard to undo, inside a critical section with the act's own record (see `critical
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import enum
 import shutil
@@ -217,17 +218,21 @@ def _build(run: Run) -> str:
     publish.preload()  # twine's import overlaps the backend's work
     fresh = Path(tempfile.mkdtemp(prefix=f".{plan.version}-", dir=store.parent))
     try:
+        built: list[Artifact] = []
         if plan.prebuilt:
             (fresh / "dist").mkdir()
             for art in plan.prebuilt:
                 shutil.copyfile(art.path, fresh / "dist" / art.filename)
         else:
-            dists.build_dists(plan.project, fresh / "dist", warn=run.reporter.warn, standby=run.standby)
+            warn = run.reporter.warn
+            built = dists.build_dists(plan.project, fresh / "dist", warn=warn, standby=run.standby)
         pause("build:built")
         (fresh / "dist").rename(store)
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
-    run.artifacts = dists.collect(store)
+    # Built files were hashed as they were collected, and a rename keeps their bytes; copies of
+    # prebuilt files are hashed here, to compare with what the plan read (1 GiB: ~1 s a hash).
+    run.artifacts = [dataclasses.replace(a, path=store / a.filename) for a in built] or dists.collect(store)
     if plan.prebuilt and {a.filename: a.sha256 for a in run.artifacts} != plan.expected:
         raise PackageIndexError(f"the files in {plan.prebuilt_dir} changed while they were copied")
     run.record(building=False, artifacts={a.filename: a.sha256 for a in run.artifacts})
