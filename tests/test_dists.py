@@ -157,7 +157,7 @@ def test_a_warning_from_another_thread_during_the_build_is_not_the_backend_s(
 def test_setuptools_requirement_hooks_are_skipped_only_when_they_can_only_answer_nothing(
     tmp_path: Path,
 ) -> None:
-    from releasekit.dists import no_dynamic_requires
+    from releasekit.buildenv import no_dynamic_requires
 
     setuptools = '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
     (tmp_path / "pyproject.toml").write_text(setuptools)

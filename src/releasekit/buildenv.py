@@ -8,6 +8,7 @@ by uv in a temporary directory and renamed into place, so a half-made environmen
 
 from __future__ import annotations
 
+import configparser
 import hashlib
 import json
 import os
@@ -146,3 +147,26 @@ def env_for(requires: Collection[str]) -> CachedEnv:
 
     made_once(target, _READY, make, {"requires": sorted(requires), "python": sys.version})
     return CachedEnv(target)
+
+
+def no_dynamic_requires(source: Path) -> bool:
+    """True when the backend's get_requires_for_build_* hooks can only answer [].
+
+    setuptools answers them with `setup_requires`, which only setup.py or setup.cfg [options] can
+    declare; without either the answer is [], and asking costs a whole setup run in a fresh
+    process (a second per hook on a project of a few hundred modules). Any other backend is asked.
+    """
+    from .config import read_pyproject
+
+    backend = read_pyproject(source).get("build-system", {}).get("build-backend")
+    if backend != "setuptools.build_meta" or (source / "setup.py").exists():
+        return False
+    cfg = source / "setup.cfg"
+    if cfg.is_file():
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(cfg, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError):
+            return False
+        return not parser.has_option("options", "setup_requires")
+    return True

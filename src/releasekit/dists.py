@@ -8,7 +8,6 @@ with `packaging.utils`, never by globbing a directory.
 
 from __future__ import annotations
 
-import configparser
 import email.message
 import email.parser
 import hashlib
@@ -241,7 +240,7 @@ def build_dists(
             warnings.simplefilter("always")
             env = buildenv.env_for(build.ProjectBuilder(project).build_system_requires)
             builder = build.ProjectBuilder.from_isolated_env(env, project, runner=runner)
-            if not no_dynamic_requires(project):
+            if not buildenv.no_dynamic_requires(project):
                 install(builder.get_requires_for_build("sdist"))
             sdist = Path(builder.build("sdist", outdir))
             with tempfile.TemporaryDirectory(prefix="releasekit-sdist-") as tmp:
@@ -249,7 +248,7 @@ def build_dists(
                     tf.extractall(tmp, filter="data")
                 (unpacked,) = Path(tmp).iterdir()
                 wheel_builder = build.ProjectBuilder.from_isolated_env(env, unpacked, runner=runner)
-                if not no_dynamic_requires(unpacked):
+                if not buildenv.no_dynamic_requires(unpacked):
                     install(wheel_builder.get_requires_for_build("wheel"))
                 wheel_builder.build("wheel", outdir)
     except build.BuildBackendException as exc:
@@ -274,29 +273,6 @@ def build_dists(
         if warn is not None and issubclass(warning.category, BuildBackendWarning | build.TypoWarning):
             warn(redact.scrub(" ".join(str(warning.message).split()))[:300])
     return collect(outdir)
-
-
-def no_dynamic_requires(source: Path) -> bool:
-    """True when the backend's get_requires_for_build_* hooks can only answer [].
-
-    setuptools answers them with `setup_requires`, which only setup.py or setup.cfg [options] can
-    declare; without either the answer is [], and asking costs a whole setup run in a fresh
-    process (a second per hook on a project of a few hundred modules). Any other backend is asked.
-    """
-    from .config import read_pyproject
-
-    backend = read_pyproject(source).get("build-system", {}).get("build-backend")
-    if backend != "setuptools.build_meta" or (source / "setup.py").exists():
-        return False
-    cfg = source / "setup.cfg"
-    if cfg.is_file():
-        parser = configparser.RawConfigParser()
-        try:
-            parser.read(cfg, encoding="utf-8")
-        except (configparser.Error, UnicodeDecodeError):
-            return False
-        return not parser.has_option("options", "setup_requires")
-    return True
 
 
 def _droppings(project: Path) -> set[Path]:

@@ -98,7 +98,7 @@ class Standby:
     def _prepare(self) -> bool:
         """Find the backend and its cached environment; False when either is unsure."""
         try:
-            from . import buildenv, dists
+            from . import buildenv
             from .config import read_pyproject
 
             predicted = _build_system(read_pyproject(self._project))
@@ -108,7 +108,7 @@ class Standby:
             env = buildenv.cached_env(requires)
             if env is None:
                 return False  # the build makes the environment; not started on a guess
-            hooks = 2 if dists.no_dynamic_requires(self._project) else 4
+            hooks = 2 if buildenv.no_dynamic_requires(self._project) else 4
             environ = {
                 **redact.child_environ(),
                 **env.make_extra_environ(),
