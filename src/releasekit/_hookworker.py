@@ -3,7 +3,8 @@
 Run by the build environment's Python as a script (never imported by releasekit, whose packages
 that environment does not have): ``python _hookworker.py IN_PROCESS_SCRIPT READY_FD``, with the backend
 named in ``_PYPROJECT_HOOKS_BUILD_BACKEND`` as pyproject_hooks names it. It imports the backend
-at once, says so by closing the pipe whose descriptor is its second argument, then waits for
+at once, says so by writing one byte to the pipe whose descriptor is its second argument (a
+closed pipe with no byte means it declined), then waits for
 one JSON line on stdin, ``{"cmd": [...], "cwd": "..."}``: the command
 pyproject_hooks would have started (``python IN_PROCESS_SCRIPT HOOK CONTROL_DIR``), and runs
 that script as ``__main__`` in ``cwd``, as the command would have. Importing the backend is most

@@ -189,12 +189,9 @@ class _Runner:
     def __call__(
         self, cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
     ) -> None:
-        from . import hookstandby
-
         # The backend runs the project's own code: it gets no credential of ours.
         env = {**redact.child_environ(), **(extra_environ or {})}
-        waiting = self.standby.take(cmd, env) if self.standby is not None else None
-        ran = hookstandby.run_hook(waiting, cmd, cwd or os.getcwd()) if waiting is not None else None
+        ran = self.standby.run(cmd, cwd or os.getcwd(), env) if self.standby is not None else None
         if ran is None:
             proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
             ran = proc.returncode, proc.stdout, proc.stderr

@@ -189,6 +189,12 @@ class Standby:
             self._changed.notify_all()
         return proc
 
+    def run(self, cmd: Sequence[str], cwd: str, env: Mapping[str, str]) -> tuple[int, str, str] | None:
+        """The hook `cmd` run by a waiting process: (returncode, stdout, stderr); None when no
+        waiting process is the one `cmd` would start, or it declined: run it the ordinary way."""
+        waiting = self.take(cmd, env)
+        return run_hook(waiting, cmd, cwd) if waiting is not None else None
+
     def close(self) -> None:
         """No more hooks from waiting processes (the environment is about to change, no build
         is planned, or the release is over); those still waiting are killed."""
