@@ -53,7 +53,7 @@ import _bootstrap
 import _sandbox
 
 if TYPE_CHECKING:
-    from releasekit.localindex import LocalIndex
+    from releasekit.testing.localindex import LocalIndex
 
 _bootstrap.ensure_env()
 
@@ -929,7 +929,7 @@ def install_bump2version(tools: Path) -> Path:
 
 
 def bench(root: Path, sizes: Sequence[str], rounds: int, warmup: int, startup_runs: int) -> Results:
-    from releasekit.localindex import serve_local_index
+    from releasekit.testing.localindex import serve_local_index
 
     bump2version = install_bump2version(root / "tools")
 

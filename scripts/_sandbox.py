@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from releasekit.localindex import LocalIndex
+    from releasekit.testing.localindex import LocalIndex
 
 GITCONFIG = "[user]\n\tname = Demo Releaser\n\temail = demo@example.invalid\n[init]\n\tdefaultBranch = main\n"
 _DROPPED = ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS", "PIP_FIND_LINKS", "VIRTUAL_ENV")

@@ -26,7 +26,7 @@ import _bootstrap
 import _sandbox
 
 if TYPE_CHECKING:
-    from releasekit.localindex import LocalIndex
+    from releasekit.testing.localindex import LocalIndex
 
 _bootstrap.ensure_env()
 
@@ -102,7 +102,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory and print it")
     keep = parser.parse_args().keep
     from releasekit.errors import ReleaseError
-    from releasekit.localindex import serve_local_index
+    from releasekit.testing.localindex import serve_local_index
 
     root = Path(tempfile.mkdtemp(prefix="releasekit-demo-"))
     tempfile.tempdir = str(root / "tmp")  # the indexes' htpasswd files and releasekit's scratch, too

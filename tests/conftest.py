@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from releasekit.localindex import LocalIndexServer
+from releasekit.testing.localindex import LocalIndexServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import _sandbox

@@ -32,7 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from releasekit.localindex import LocalIndex
+from releasekit.testing.localindex import LocalIndex
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
 ISSUER = "https://token.actions.githubusercontent.com"

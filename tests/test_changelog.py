@@ -10,7 +10,7 @@ from conftest import assert_no_secret, write_pypirc
 from helpers import run_cli
 from test_release import secrets_of
 
-from releasekit.changelog import ChangelogError, notes_for, roll
+from releasekit.changelog.keep_a_changelog import ChangelogError, notes_for, roll
 
 CHANGELOG = """# Changelog
 

@@ -18,8 +18,8 @@ from helpers import use_build_backend
 from test_localindex import make_wheel, twine_upload
 
 from releasekit import redact
-from releasekit.dists import build_dists
-from releasekit.verify import verify_install
+from releasekit.dists.builder import build_dists
+from releasekit.dists.verify import verify_install
 
 # Credentials as CI systems and upload tools set them; none may reach a child.
 CREDENTIALS = {

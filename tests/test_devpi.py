@@ -18,7 +18,8 @@ from devpi_support import DEVPI_USER, DevpiServer
 from helpers import run_cli, run_installed
 
 from releasekit import redact
-from releasekit.indexes import list_files, resolve_repository
+from releasekit.indexes.listing import list_files
+from releasekit.indexes.resolve import resolve_repository
 
 pytestmark = pytest.mark.slow  # a real devpi-server
 

@@ -10,7 +10,8 @@ from conftest import assert_no_secret, write_pypirc
 from helpers import run_cli
 from test_release import index_hashes, secrets_of
 
-from releasekit.dists import build_dists, collect
+from releasekit.dists.artifact import collect
+from releasekit.dists.builder import build_dists
 
 
 def _prebuilt(project_path: Path, dest: Path) -> dict[str, str]:

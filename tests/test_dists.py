@@ -10,7 +10,8 @@ import pytest
 from conftest import Project
 from helpers import use_build_backend
 
-from releasekit.dists import build_dists, check_consistency, collect, parse_filename, top_level_modules
+from releasekit.dists.artifact import check_consistency, collect, parse_filename, top_level_modules
+from releasekit.dists.builder import build_dists
 from releasekit.errors import BuildError
 
 
@@ -157,7 +158,7 @@ def test_a_warning_from_another_thread_during_the_build_is_not_the_backend_s(
 def test_setuptools_requirement_hooks_are_skipped_only_when_they_can_only_answer_nothing(
     tmp_path: Path,
 ) -> None:
-    from releasekit.buildenv import no_dynamic_requires
+    from releasekit.dists.environments import no_dynamic_requires
 
     setuptools = '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
     (tmp_path / "pyproject.toml").write_text(setuptools)

@@ -2,7 +2,7 @@
 
 Every test checks that nothing is lost (the index holds our bytes or nothing), nothing leaks
 (no secret in any output), and that a plain re-run finishes the job. The retries in
-publish.upload sleep 1, 2, 4 s with jitter; where that would only slow a CLI run down, the
+upload.upload sleep 1, 2, 4 s with jitter; where that would only slow a CLI run down, the
 default ``sleep`` is swapped for a recorder (``no_sleep``), and the hang test keeps real time.
 """
 
@@ -21,9 +21,10 @@ from faultproxy import FaultProxy
 from helpers import Result, run_cli
 from test_localindex import make_wheel, unique_name
 
-from releasekit import dists, indexes, publish
+from releasekit.dists import artifact
 from releasekit.errors import UploadError
-from releasekit.localindex import LocalIndexServer
+from releasekit.indexes import listing, resolve, upload
+from releasekit.testing.localindex import LocalIndexServer
 
 TIMEOUT = 3
 
@@ -44,9 +45,9 @@ def proxy() -> Iterator[Callable[[LocalIndexServer], FaultProxy]]:
 
 @pytest.fixture
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """publish.upload's backoff, recorded instead of slept."""
+    """upload.upload's backoff, recorded instead of slept."""
     delays: list[float] = []
-    monkeypatch.setitem(publish.upload.__kwdefaults__, "sleep", delays.append)
+    monkeypatch.setitem(upload.upload.__kwdefaults__, "sleep", delays.append)
     return delays
 
 
@@ -121,24 +122,24 @@ def test_stored_then_503_is_success_with_one_post_per_file(
 def test_503_is_retried_with_growing_bounded_backoff(index_pair, tmp_path, proxy):
     via = proxy(index_pair.test)
     index = index_pair.test.index
-    repo = indexes.Repository("flaky", via.url, via.url + "simple/", index.username, index.password)
+    repo = resolve.Repository("flaky", via.url, via.url + "simple/", index.username, index.password)
     name = unique_name()
     delays: list[float] = []
 
     via.set("503", times=2)
-    art = dists.describe(make_wheel(tmp_path, name, "1.0"))
-    result = publish.upload(repo, art, timeout=TIMEOUT, sleep=delays.append)
+    art = artifact.describe(make_wheel(tmp_path, name, "1.0"))
+    result = upload.upload(repo, art, timeout=TIMEOUT, sleep=delays.append)
     assert result.outcome == "uploaded"
     assert [m for _, m in via.uploads] == ["503", "503", "pass"]
     assert len(delays) == 2 and 0.5 <= delays[0] <= 1 <= delays[1] <= 2
     assert via.requests_seen == 6  # each 503 settled by reading the index: GET, POST, GET, POST, GET, POST
-    assert indexes.list_files(repo, name, TIMEOUT)[art.filename].sha256 == art.sha256
+    assert listing.list_files(repo, name, TIMEOUT)[art.filename].sha256 == art.sha256
 
     delays.clear()
     via.set("503")
-    art = dists.describe(make_wheel(tmp_path, name, "1.1"))
+    art = artifact.describe(make_wheel(tmp_path, name, "1.1"))
     with pytest.raises(UploadError) as failure:
-        publish.upload(repo, art, timeout=TIMEOUT, attempts=8, sleep=delays.append)
+        upload.upload(repo, art, timeout=TIMEOUT, attempts=8, sleep=delays.append)
     assert "failed after 8 attempts (503 Service Unavailable)" in str(failure.value)
     assert "re-run" in str(failure.value)
     assert_no_secret(str(failure.value), index.password)
@@ -149,7 +150,7 @@ def test_503_is_retried_with_growing_bounded_backoff(index_pair, tmp_path, proxy
         assert ceiling / 2 <= delay <= ceiling
     assert delays[:5] == sorted(delays[:5])  # 1, 2, 4, 8, 16 with jitter: the ranges do not overlap
     assert max(delays) <= 30
-    assert art.filename not in indexes.list_files(repo, name, TIMEOUT)
+    assert art.filename not in listing.list_files(repo, name, TIMEOUT)
 
 
 def test_dropped_connection_then_store_and_drop_is_settled_by_the_index(
@@ -232,10 +233,10 @@ def test_4xx_refusals_are_not_retried_then_rerun_finishes(
 def test_exists_but_not_listed_names_the_burnt_file_name(index_pair, tmp_path, proxy):
     via = proxy(index_pair.test)
     index = index_pair.test.index
-    repo = indexes.Repository("strict", via.url, via.url + "simple/", index.username, index.password)
+    repo = resolve.Repository("strict", via.url, via.url + "simple/", index.username, index.password)
     via.set("exists-other")
     with pytest.raises(UploadError) as failure:
-        publish.upload(repo, dists.describe(make_wheel(tmp_path, unique_name())), timeout=TIMEOUT)
+        upload.upload(repo, artifact.describe(make_wheel(tmp_path, unique_name())), timeout=TIMEOUT)
     assert len(via.uploads) == 1
     assert "already exists" in str(failure.value) and "bump" in str(failure.value)
 
@@ -243,11 +244,11 @@ def test_exists_but_not_listed_names_the_burnt_file_name(index_pair, tmp_path, p
 def test_outage_during_the_settling_read_is_retried(index_pair, tmp_path, proxy):
     via = proxy(index_pair.test)
     index = index_pair.test.index
-    repo = indexes.Repository("shaky", via.url, via.url + "simple/", index.username, index.password)
+    repo = resolve.Repository("shaky", via.url, via.url + "simple/", index.username, index.password)
     delays: list[float] = []
     via.set("outage", times=1)  # POST 503, then the GET that settles it 503 too; then all is well
-    art = dists.describe(make_wheel(tmp_path, unique_name()))
-    result = publish.upload(repo, art, timeout=TIMEOUT, sleep=delays.append)
+    art = artifact.describe(make_wheel(tmp_path, unique_name()))
+    result = upload.upload(repo, art, timeout=TIMEOUT, sleep=delays.append)
     assert result.outcome == "uploaded" and len(delays) == 1
     assert [m for _, m in via.uploads] == ["outage", "pass"]
 

@@ -1,4 +1,4 @@
-"""Build-backend processes started ahead of the build (releasekit.hookstandby, _hookworker).
+"""Build-backend processes started ahead of the build (releasekit.dists.standby, _standby_worker).
 
 Real builds of the sample project with setuptools, compared with the ordinary way member by
 member; the worker script is also run directly against small stand-ins for pyproject_hooks'
@@ -24,9 +24,9 @@ import pytest
 from conftest import IndexPair, Project
 from helpers import use_build_backend
 
-from releasekit import hookstandby
-from releasekit.dists import build_dists
-from releasekit.hookstandby import WORKER, Standby
+from releasekit.dists import standby
+from releasekit.dists.builder import build_dists
+from releasekit.dists.standby import WORKER, Standby
 
 
 def _members(outdir: Path) -> dict[str, dict[str, str]]:
@@ -152,7 +152,7 @@ def test_processes_never_used_end_with_releasekit_even_when_it_is_killed(
         """
         import json, sys, time
         from pathlib import Path
-        from releasekit.hookstandby import Standby
+        from releasekit.dists.standby import Standby
         standby = Standby(Path(sys.argv[1]))
         standby.start()
         deadline = time.monotonic() + 20
@@ -215,7 +215,7 @@ def test_the_worker_runs_the_hook_script_as_main_in_the_hook_s_folder(tmp_path: 
     source.mkdir()
     proc, said = _start_worker(script, tmp_path)
     assert said == b"1"
-    ran = hookstandby.run_hook(proc, [sys.executable, str(script), "build_sdist", str(control)], str(source))
+    ran = standby.run_hook(proc, [sys.executable, str(script), "build_sdist", str(control)], str(source))
     assert ran is not None and ran[0] == 0, ran
     out = json.loads((control / "output.json").read_text())
     assert out["argv"] == [str(script), "build_sdist", str(control)]
@@ -238,7 +238,7 @@ def test_the_worker_declines_what_a_cold_hook_would_do_differently(tmp_path: Pat
     proc, said = _start_worker(script, tmp_path)
     assert said == b""  # declined at once: the standby starts no more of them
     hook = [sys.executable, str(script), "build_sdist", str(control)]
-    assert hookstandby.run_hook(proc, hook, str(tmp_path)) is None
+    assert standby.run_hook(proc, hook, str(tmp_path)) is None
     assert not (control / "output.json").exists()
 
 
@@ -248,7 +248,7 @@ def test_the_worker_refuses_another_script_than_the_one_it_imported(tmp_path: Pa
     control.mkdir()
     proc, _ = _start_worker(script, tmp_path)
     hook = [sys.executable, str(tmp_path / "other.py"), "build_sdist", str(control)]
-    assert hookstandby.run_hook(proc, hook, str(tmp_path)) is None
+    assert standby.run_hook(proc, hook, str(tmp_path)) is None
     assert not (control / "output.json").exists()
 
 
@@ -271,7 +271,7 @@ def test_the_predicted_build_requirements_are_build_s_own(layout: str) -> None:
     import build
 
     from releasekit.config import read_pyproject
-    from releasekit.hookstandby import _build_system
+    from releasekit.dists.standby import _build_system
 
     project = _PROJECTS / layout
     predicted = _build_system(read_pyproject(project))
@@ -289,7 +289,7 @@ def _workers_of(parent: int) -> list[int]:
             ppid = int((entry / "stat").read_text().split(") ")[-1].split()[1])
         except (OSError, ValueError, IndexError):
             continue
-        if ppid == parent and any(part.endswith(b"_hookworker.py") for part in cmdline):
+        if ppid == parent and any(part.endswith(b"_standby_worker.py") for part in cmdline):
             found.append(int(entry.name))
     return found
 

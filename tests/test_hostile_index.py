@@ -21,7 +21,8 @@ from conftest import assert_no_secret
 from helpers import run_cli
 
 from releasekit.errors import PackageIndexError
-from releasekit.indexes import Repository, list_files
+from releasekit.indexes.listing import list_files
+from releasekit.indexes.resolve import Repository
 
 TIMEOUT = 2.0
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"

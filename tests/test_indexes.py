@@ -23,18 +23,10 @@ from test_localindex import make_wheel, twine_upload
 
 from releasekit import redact
 from releasekit.errors import ConfigError, CredentialsError, PackageIndexError
-from releasekit.indexes import (
-    PYPI_UPLOAD,
-    TESTPYPI_UPLOAD,
-    IndexFile,
-    Repository,
-    check_readable,
-    download,
-    list_files,
-    pypirc_warnings,
-    resolve_repository,
-    simple_url_for,
-)
+from releasekit.indexes.listing import IndexFile, check_readable, download, list_files
+from releasekit.indexes.pypirc import pypirc_warnings
+from releasekit.indexes.resolve import Repository, resolve_repository, simple_url_for
+from releasekit.indexes.urls import PYPI_UPLOAD, TESTPYPI_UPLOAD
 
 CORP_URL = "https://pkgs.example.invalid/upload/"
 

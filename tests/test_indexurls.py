@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from releasekit import redact
-from releasekit.indexurls import (
+from releasekit.indexes.urls import (
     normalise_url,
     same_index,
     simple_rule_for,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from releasekit import journal
-from releasekit.journal import load, write_atomic
+from releasekit.release import journal
+from releasekit.release.journal import load, write_atomic
 
 
 def test_write_atomic_leaves_only_the_target(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 same command again. After each: both indexes hold the same two files, the one version is tagged
 on the remote exactly once at its release commit, no version is skipped, the tree is clean.
 
-Pause points (releasekit.testhook) stop the real release at an exact moment; nothing is mocked.
+Pause points (releasekit.release.killpoints) stop the real release at an exact moment; nothing is mocked.
 `RELEASEKIT_TEST_LOAD=1` runs the whole matrix with both cores kept busy.
 """
 

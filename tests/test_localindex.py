@@ -28,7 +28,7 @@ from conftest import UPLOADER, IndexPair, Project, assert_no_secret, write_pypir
 from twine.utils import get_config
 
 from releasekit.errors import LocalIndexError
-from releasekit.localindex import LocalIndex, LocalIndexServer, serve_local_index
+from releasekit.testing.localindex import LocalIndex, LocalIndexServer, serve_local_index
 
 # urllib would honour *_proxy variables from the environment; the local index is loopback-only.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))

@@ -21,12 +21,13 @@ from conftest import assert_no_secret
 from helpers import run_cli
 from oidc_standins import GitHubTokenService, PyPIStandIn
 
-from releasekit import oidc, publish, redact
+from releasekit import redact
 from releasekit.config import Config, load_config
-from releasekit.dists import describe
+from releasekit.dists.artifact import describe
 from releasekit.errors import ConfigError, CredentialsError
-from releasekit.indexes import Repository
-from releasekit.localindex import LocalIndexServer
+from releasekit.indexes import trusted_publishing, upload
+from releasekit.indexes.resolve import Repository
+from releasekit.testing.localindex import LocalIndexServer
 
 PUBLISHER = {"repository": "acme/rk-sample", "workflow": "release.yml", "environment": "pypi"}
 _AMBIENT = (
@@ -84,7 +85,7 @@ def _assert_clean(text: str, *secrets_: str) -> None:
 
 def _refused(upload_url: str, *secrets_: str, timeout: float = 10.0) -> str:
     with pytest.raises(CredentialsError) as caught:
-        oidc.mint_token(upload_url, timeout)
+        trusted_publishing.mint_token(upload_url, timeout)
     text = str(caught.value)
     _assert_clean(text, *secrets_)
     return text
@@ -113,7 +114,7 @@ def _repo(standin: PyPIStandIn, password: str | None = None) -> Repository:
 
 
 def test_a_minted_token_uploads_for_real(pypi, github, token_index, tmp_path):
-    minted = oidc.mint_token(pypi.url, timeout=10)
+    minted = trusted_publishing.mint_token(pypi.url, timeout=10)
 
     assert minted is not None
     assert minted.token == token_index.index.password
@@ -124,18 +125,18 @@ def test_a_minted_token_uploads_for_real(pypi, github, token_index, tmp_path):
     assert (pypi.audience_requests, pypi.mint_requests, pypi.minted) == (1, 1, 1)
     assert len(github.issued) == 1  # one OIDC token, for the audience the index named ("testpypi")
     art = describe(_wheel(tmp_path))
-    result = publish.upload(oidc.with_token(_repo(pypi), minted), art, timeout=30, attempts=1)
+    result = upload.upload(trusted_publishing.with_token(_repo(pypi), minted), art, timeout=30, attempts=1)
     assert result.outcome == "uploaded" and pypi.uploads == 1
-    publish.confirm(_repo(pypi), [art], timeout=30)
+    upload.confirm(_repo(pypi), [art], timeout=30)
     # The index really checks: the same upload with another token is refused.
     other = describe(_wheel(tmp_path, version="2.0"))
     with pytest.raises(CredentialsError) as caught:
-        publish.upload(_repo(pypi, "pypi-not-the-token-at-all"), other, timeout=30, attempts=1)
+        upload.upload(_repo(pypi, "pypi-not-the-token-at-all"), other, timeout=30, attempts=1)
     _assert_clean(str(caught.value), *_secrets(github, token_index))
 
 
 def test_every_token_is_registered_as_a_secret(pypi, github, token_index):
-    minted = oidc.mint_token(pypi.url, timeout=10)
+    minted = trusted_publishing.mint_token(pypi.url, timeout=10)
     assert minted is not None
 
     text = f"{minted.token} {github.issued[0]} {github.request_token}"
@@ -145,7 +146,7 @@ def test_every_token_is_registered_as_a_secret(pypi, github, token_index):
 def test_without_an_ambient_identity_there_is_no_token(token_index, github, monkeypatch):
     monkeypatch.delenv("GITHUB_ACTIONS")
     with PyPIStandIn(token_index.index, github, audience="testpypi", publisher=PUBLISHER) as standin:
-        assert oidc.mint_token(standin.url, timeout=10) is None
+        assert trusted_publishing.mint_token(standin.url, timeout=10) is None
         assert standin.mint_requests == 0 and github.issued == []
 
 
@@ -153,16 +154,18 @@ def test_a_short_lived_token_is_renewed_before_an_upload(token_index, github):
     with PyPIStandIn(
         token_index.index, github, audience="testpypi", publisher=PUBLISHER, lifetime=60
     ) as standin:
-        repo, minted = oidc.publish_as(_repo(standin), setting="auto", timeout=10, environ=github.environ())
+        repo, minted = trusted_publishing.publish_as(
+            _repo(standin), setting="auto", timeout=10, environ=github.environ()
+        )
         assert minted is not None and minted.expires_soon()  # 60 s left, under the 300 s margin
         assert repo.password == minted.token and repo.credential_source == "trusted publishing"
 
-        renewed_repo, renewed = oidc.renewed(repo, minted, timeout=10)
+        renewed_repo, renewed = trusted_publishing.renewed(repo, minted, timeout=10)
 
         assert renewed is not minted and renewed.minted_at >= minted.minted_at and standin.minted == 2
         assert renewed_repo.password == renewed.token
-        fresh = oidc.MintedToken(minted.origin, minted.token, time.time(), time.time() + 900)
-        assert oidc.renewed(repo, fresh, timeout=10) == (repo, fresh) and standin.minted == 2
+        fresh = trusted_publishing.MintedToken(minted.origin, minted.token, time.time(), time.time() + 900)
+        assert trusted_publishing.renewed(repo, fresh, timeout=10) == (repo, fresh) and standin.minted == 2
 
 
 # Refusals: one line, how to register the publisher, nothing secret
@@ -231,10 +234,15 @@ def test_what_the_index_says_is_shown_stripped_and_short(pypi, github, token_ind
 
 
 def test_the_publishing_pages_of_pypi_and_testpypi():
-    assert oidc.publishing_page("upload.pypi.org") == "https://pypi.org/manage/account/publishing/"
-    assert oidc.publishing_page("pypi.org") == "https://pypi.org/manage/account/publishing/"
-    assert oidc.publishing_page("test.pypi.org") == "https://test.pypi.org/manage/account/publishing/"
-    assert oidc.publishing_page("127.0.0.1:8080") is None
+    assert (
+        trusted_publishing.publishing_page("upload.pypi.org") == "https://pypi.org/manage/account/publishing/"
+    )
+    assert trusted_publishing.publishing_page("pypi.org") == "https://pypi.org/manage/account/publishing/"
+    assert (
+        trusted_publishing.publishing_page("test.pypi.org")
+        == "https://test.pypi.org/manage/account/publishing/"
+    )
+    assert trusted_publishing.publishing_page("127.0.0.1:8080") is None
 
 
 # Malformed and unsafe answers
@@ -343,20 +351,20 @@ def test_plain_http_to_loopback_is_allowed(host, github):
     ],
 )
 def test_should_try(setting, has_credentials, environ, expected):
-    assert oidc.should_try(setting, has_credentials, environ) is expected
+    assert trusted_publishing.should_try(setting, has_credentials, environ) is expected
 
 
 def test_should_try_refuses_an_unknown_setting():
     with pytest.raises(CredentialsError, match='"auto", "always" or "never"'):
-        oidc.should_try("sometimes", False, {})
+        trusted_publishing.should_try("sometimes", False, {})
 
 
 def test_publish_as_follows_the_setting(pypi, github):
     stored = _repo(pypi, "pypi-stored-token-value")
 
-    assert oidc.publish_as(stored, setting="auto", timeout=10) == (stored, None)
-    assert oidc.publish_as(_repo(pypi), setting="never", timeout=10) == (_repo(pypi), None)
-    forced, minted = oidc.publish_as(stored, setting="always", timeout=10)
+    assert trusted_publishing.publish_as(stored, setting="auto", timeout=10) == (stored, None)
+    assert trusted_publishing.publish_as(_repo(pypi), setting="never", timeout=10) == (_repo(pypi), None)
+    forced, minted = trusted_publishing.publish_as(stored, setting="always", timeout=10)
     assert minted is not None and forced.password == minted.token != stored.password
 
 
@@ -364,8 +372,11 @@ def test_always_without_an_identity_is_an_error(pypi, monkeypatch):
     monkeypatch.delenv("GITHUB_ACTIONS")
 
     with pytest.raises(CredentialsError, match='trusted-publishing is "always", but no CI identity'):
-        oidc.publish_as(_repo(pypi), setting="always", timeout=10)
-    assert oidc.publish_as(_repo(pypi), setting="auto", timeout=10, environ={}) == (_repo(pypi), None)
+        trusted_publishing.publish_as(_repo(pypi), setting="always", timeout=10)
+    assert trusted_publishing.publish_as(_repo(pypi), setting="auto", timeout=10, environ={}) == (
+        _repo(pypi),
+        None,
+    )
 
 
 def test_child_processes_get_no_way_to_mint():

@@ -8,11 +8,12 @@ import pytest
 
 from releasekit.config import Config
 from releasekit.errors import GitError, PackageIndexError, ReleaseError, VersionError
-from releasekit.indexes import IndexFile, Repository
-from releasekit.journal import Record
-from releasekit.plan import Intent, make_plan
-from releasekit.state import IndexView, ReleaseState
-from releasekit.steps import StepName
+from releasekit.indexes.listing import IndexFile
+from releasekit.indexes.resolve import Repository
+from releasekit.release.journal import Record
+from releasekit.release.model import Intent, StepName
+from releasekit.release.plan import make_plan
+from releasekit.release.state import IndexView, ReleaseState
 from releasekit.vcs import RemoteState
 
 HEAD, PARENT, OTHER = "a" * 40, "b" * 40, "c" * 40

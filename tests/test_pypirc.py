@@ -26,9 +26,11 @@ import keyring.errors
 import pytest
 from helpers import Result, run_cli
 
-from releasekit import pypirc, redact
+from releasekit import redact
 from releasekit.errors import CredentialsError
-from releasekit.indexes import PYPI_UPLOAD, TESTPYPI_UPLOAD, resolve_repository
+from releasekit.indexes import pypirc
+from releasekit.indexes.resolve import resolve_repository
+from releasekit.indexes.urls import PYPI_UPLOAD, TESTPYPI_UPLOAD
 
 CORP_URL = "https://pypi.corp.example/legacy/"
 

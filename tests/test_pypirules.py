@@ -15,9 +15,9 @@ import pytest
 from conftest import IndexPair, Project, assert_no_secret, write_pypirc
 from helpers import run_cli
 
-from releasekit import pypirules
-from releasekit.dists import Artifact, describe
+from releasekit.dists.artifact import Artifact, describe
 from releasekit.errors import BuildError, PyPIRulesError
+from releasekit.indexes import pypi_rules
 
 CEXT = Path(__file__).parent / "projects" / "cext"
 PLATFORM = sysconfig.get_platform().replace("-", "_").replace(".", "_")  # linux_x86_64 here
@@ -76,13 +76,13 @@ def make_sdist(
 
 def refusal(artifacts: list[Artifact]) -> PyPIRulesError:
     with pytest.raises(PyPIRulesError) as caught:
-        pypirules.check(artifacts)
+        pypi_rules.check(artifacts)
     assert "\n" not in str(caught.value)
     return caught.value
 
 
 def test_good_artifacts_pass(tmp_path: Path) -> None:
-    pypirules.check(
+    pypi_rules.check(
         [make_wheel(tmp_path, Classifier=["Programming Language :: Python :: 3"]), make_sdist(tmp_path)]
     )
 
@@ -102,7 +102,7 @@ def test_errors_are_build_errors() -> None:
     ],
 )  # fmt: skip
 def test_platform_tags_pypi_accepts(platform: str) -> None:
-    assert pypirules.platform_tag_allowed(platform)
+    assert pypi_rules.platform_tag_allowed(platform)
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_platform_tags_pypi_accepts(platform: str) -> None:
     ["linux_x86_64", "linux_aarch64", "macosx_11_3_arm64", "musllinux_1_2_ppc64", "freebsd_14_amd64"],
 )
 def test_platform_tags_pypi_refuses(platform: str) -> None:
-    assert not pypirules.platform_tag_allowed(platform)
+    assert not pypi_rules.platform_tag_allowed(platform)
 
 
 def test_a_bare_linux_wheel_is_refused_with_cibuildwheel_and_auditwheel(tmp_path: Path) -> None:
@@ -176,7 +176,7 @@ def test_an_invalid_spdx_expression_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_old_license_field_alone_still_passes(tmp_path: Path) -> None:
-    pypirules.check(
+    pypi_rules.check(
         [make_wheel(tmp_path, **{"Metadata-Version": "2.1", "License-Expression": "", "License": "MIT"})]
     )
 
@@ -187,7 +187,7 @@ def test_a_license_file_missing_from_the_artifact_is_refused(tmp_path: Path) -> 
         **{"License-File": "LICENSE.txt"},
         extra_files={"demo_pkg-1.0.dist-info/licenses/LICENSE.txt": b"x"},
     )
-    pypirules.check([good])
+    pypi_rules.check([good])
     (tmp_path / "bad").mkdir()
     error = refusal([make_sdist(tmp_path / "bad", **{"License-File": "LICENSE.txt"})])
     assert "demo_pkg-1.0/LICENSE.txt" in error.message
@@ -206,7 +206,7 @@ def test_a_direct_url_dependency_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_project_url_label_over_32_characters_is_refused(tmp_path: Path) -> None:
-    pypirules.check([make_wheel(tmp_path, **{"Project-URL": "A" * 32 + ", https://example.org/"})])
+    pypi_rules.check([make_wheel(tmp_path, **{"Project-URL": "A" * 32 + ", https://example.org/"})])
     (tmp_path / "long").mkdir()
     error = refusal([make_wheel(tmp_path / "long", **{"Project-URL": "A" * 33 + ", https://example.org/"})])
     assert "32" in error.message and error.hint and "[project.urls]" in error.hint
@@ -227,7 +227,7 @@ def test_an_unknown_metadata_version_is_refused(tmp_path: Path) -> None:
 
 
 def test_metadata_2_5_passes(tmp_path: Path) -> None:
-    pypirules.check([make_wheel(tmp_path, **{"Metadata-Version": "2.5", "Import-Name": "demo_pkg"})])
+    pypi_rules.check([make_wheel(tmp_path, **{"Metadata-Version": "2.5", "Import-Name": "demo_pkg"})])
 
 
 # file size
@@ -236,7 +236,7 @@ def test_metadata_2_5_passes(tmp_path: Path) -> None:
 def test_a_file_over_100_mib_is_refused(tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path)
     with wheel.path.open("r+b") as fh:  # a sparse tail: the zip still reads, the size is real
-        fh.seek(pypirules.MAX_FILE_SIZE + 1)
+        fh.seek(pypi_rules.MAX_FILE_SIZE + 1)
         fh.write(b"\0")
     error = refusal([describe(wheel.path)])
     assert "100 MiB" in error.message and wheel.filename in error.message
@@ -250,12 +250,12 @@ NOW = datetime.datetime(2026, 3, 20, 12, 0, tzinfo=datetime.UTC)
 
 @pytest.mark.parametrize("first", [None, "", "2026-03-06T12:00:01.000000Z", "2026-03-19T00:00:00", "garbage"])
 def test_files_can_be_added_within_14_days(first: str | None) -> None:
-    pypirules.check_upload_window(first, NOW)
+    pypi_rules.check_upload_window(first, NOW)
 
 
 def test_past_14_days_the_hint_is_to_bump_the_version() -> None:
     with pytest.raises(PyPIRulesError) as caught:
-        pypirules.check_upload_window("2026-03-01T08:30:00.123456Z", NOW, release="demo-pkg 1.0 on pypi")
+        pypi_rules.check_upload_window("2026-03-01T08:30:00.123456Z", NOW, release="demo-pkg 1.0 on pypi")
     error = caught.value
     assert (
         "demo-pkg 1.0 on pypi" in error.message and "19 days" in error.message and "14 days" in error.message
@@ -279,7 +279,7 @@ def test_past_14_days_the_hint_is_to_bump_the_version() -> None:
     ],
 )
 def test_applies(setting: str | bool, urls: list[str], expected: bool) -> None:
-    assert pypirules.applies(setting, urls) is expected
+    assert pypi_rules.applies(setting, urls) is expected
 
 
 # end to end: refused before any upload, against the local indexes

@@ -101,7 +101,7 @@ def test_an_unexpected_exception_keeps_its_traceback_but_not_the_secret(tmp_path
     """A bug's traceback is shown, scrubbed: the secret in its message never reaches stderr."""
     from helpers import run_cli
 
-    from releasekit import state
+    from releasekit.release import state
 
     secret = "s3cret-" + "x" * 20
 

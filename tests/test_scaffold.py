@@ -258,7 +258,7 @@ def test_templates_ship_inside_the_wheel(tmp_path):
     """Every file under templates/ is in releasekit's own wheel, where scaffold finds it installed."""
     import zipfile
 
-    from releasekit.dists import build_dists
+    from releasekit.dists.builder import build_dists
 
     root = Path(__file__).resolve().parent.parent
     artifacts = build_dists(root, tmp_path / "dist")

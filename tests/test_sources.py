@@ -12,10 +12,10 @@ from pathlib import Path
 import _sandbox
 import pytest
 
-from releasekit import sources
-from releasekit.dists import build_dists
+from releasekit.dists.builder import build_dists
 from releasekit.errors import VersionError
-from releasekit.version import read_version, write_version
+from releasekit.versioning import detect
+from releasekit.versioning.detect import read_version, write_version
 
 PROJECTS = Path(__file__).resolve().parent / "projects"
 NAME, IMPORT = "rk-fixture", "rk_fixture"
@@ -88,14 +88,14 @@ def test_a_fixture_is_detected_and_named(tmp_path: Path, layout: str) -> None:
     member, described, files = WRITING[layout]
     project = render(tmp_path, layout) / member
 
-    source = sources.detect(project)
+    source = detect.detect(project)
 
     assert source.describe() == described
     assert source.version == OLD
     assert source.files == tuple(project / f for f in files)
     assert source.writes_files
     assert source.generated_files == ()
-    assert sources.project_name(project) == NAME
+    assert detect.project_name(project) == NAME
 
 
 @pytest.mark.parametrize("new", [NEW, PRE])
@@ -169,7 +169,7 @@ def test_a_git_derived_fixture_writes_nothing(tmp_path: Path, layout: str) -> No
     assert source.generated_files == tuple(project / f for f in generated)
     assert write_version(project, source, NEW) == ()
     assert tree(project) == before
-    assert sources.project_name(project) == NAME
+    assert detect.project_name(project) == NAME
 
 
 # Layouts that need no fixture of their own: one file each.
@@ -462,7 +462,7 @@ def test_project_name_from_any_declaration(tmp_path: Path, files: dict[str, str]
     for filename, text in files.items():
         write(tmp_path / filename, text)
 
-    assert sources.project_name(tmp_path) == name
+    assert detect.project_name(tmp_path) == name
 
 
 @pytest.mark.slow
@@ -473,7 +473,7 @@ def test_project_name_from_the_backend_when_setup_py_computes_it(tmp_path: Path)
         "from setuptools import setup\nsetup(name='-'.join(['rk', 'computed']), version='1')\n",
     )
 
-    assert sources.project_name(tmp_path) == "rk-computed"
+    assert detect.project_name(tmp_path) == "rk-computed"
 
 
 def _git(project: Path, *args: str) -> None:

@@ -27,10 +27,10 @@ from pathlib import Path
 
 import pytest
 
-from releasekit import dists
-from releasekit.dists import SCAN_BLOCK, check_contents, describe, read_metadata
+from releasekit.dists import artifact
+from releasekit.dists.artifact import SCAN_BLOCK, check_contents, describe, read_metadata
 from releasekit.errors import BuildError, PackageIndexError
-from releasekit.indexes import IndexFile, download
+from releasekit.indexes.listing import IndexFile, download
 
 NAME, VERSION = "rk-big", "1.0.0"
 LARGE = 256 << 20
@@ -158,7 +158,8 @@ def _entry(base: str, path: Path) -> IndexFile:
 _CHILD = """
 import json, sys
 from pathlib import Path
-from releasekit import dists, indexes
+from releasekit.dists import artifact
+from releasekit.indexes import listing
 
 
 def high_water_kb():
@@ -173,13 +174,13 @@ Path("/proc/self/clear_refs").write_text("5")  # reset the peak resident size to
 wheel, sdist, base, dest, sha_w, sha_s = sys.argv[1:7]
 tracked = set(json.loads(sys.argv[7]))
 before = high_water_kb()
-artifacts = [dists.describe(Path(wheel)), dists.describe(Path(sdist))]
-dists.check_contents(artifacts, tracked, secrets=["a-password-that-is-not-there"])
-names = [dists.read_metadata(a)["Name"] for a in artifacts]
+artifacts = [artifact.describe(Path(wheel)), artifact.describe(Path(sdist))]
+artifact.check_contents(artifacts, tracked, secrets=["a-password-that-is-not-there"])
+names = [artifact.read_metadata(a)["Name"] for a in artifacts]
 for path, sha in ((wheel, sha_w), (sdist, sha_s)):
     name = Path(path).name
-    entry = indexes.IndexFile(name, sha, base + name)
-    indexes.download(entry, Path(dest), 60, expected_sha256=sha)
+    entry = listing.IndexFile(name, sha, base + name)
+    listing.download(entry, Path(dest), 60, expected_sha256=sha)
 after = high_water_kb()
 print(json.dumps({"before_kb": before, "after_kb": after, "names": names}))
 """
@@ -273,7 +274,7 @@ def test_the_untracked_file_check_still_comes_first_for_sdists(tmp_path: Path) -
 def test_metadata_larger_than_the_bound_is_refused(tmp_path: Path) -> None:
     dist = NAME.replace("-", "_")
     wheel = tmp_path / f"{dist}-{VERSION}-py3-none-any.whl"
-    huge = METADATA + "\n" + "x" * (dists.MAX_METADATA_BYTES + 1)
+    huge = METADATA + "\n" + "x" * (artifact.MAX_METADATA_BYTES + 1)
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"{dist}-{VERSION}.dist-info/METADATA", huge)
 
@@ -352,9 +353,9 @@ def test_an_interrupted_download_leaves_no_partial_file(
     dest = tmp_path / "dest"
     dest.mkdir()
     code = (
-        "import sys\nfrom pathlib import Path\nfrom releasekit import indexes\n"
-        "entry = indexes.IndexFile('rk_big-1.0.0.tar.gz', None, sys.argv[1])\n"
-        "indexes.download(entry, Path(sys.argv[2]), 60)\n"
+        "import sys\nfrom pathlib import Path\nfrom releasekit.indexes import listing\n"
+        "entry = listing.IndexFile('rk_big-1.0.0.tar.gz', None, sys.argv[1])\n"
+        "listing.download(entry, Path(sys.argv[2]), 60)\n"
     )
     child = subprocess.Popen(
         [sys.executable, "-c", code, base + "trickle/100", str(dest)], stderr=subprocess.PIPE

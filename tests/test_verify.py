@@ -20,9 +20,9 @@ import pytest
 from conftest import IndexPair
 from test_localindex import twine_upload
 
-from releasekit import verify
+from releasekit.dists import verify
 from releasekit.errors import VerifyError
-from releasekit.localindex import LocalIndex
+from releasekit.testing.localindex import LocalIndex
 
 
 def make_wheel(directory: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> Path:
@@ -146,7 +146,7 @@ def test_a_dependency_the_live_index_lacks_fails_the_verification(
 def test_an_interrupted_run_leaves_no_environment(tmp_path: Path, index_pair: IndexPair) -> None:
     """Ctrl-C between the upload and the verify step: the process exits, the environment goes."""
     code = (
-        "import sys\nfrom releasekit import verify\n"
+        "import sys\nfrom releasekit.dists import verify\n"
         "verify.Preparation(name='rk-x', dependencies=[], dependency_index_url=sys.argv[1], timeout=60)\n"
         "raise KeyboardInterrupt\n"
     )
@@ -179,7 +179,7 @@ def test_what_a_killed_run_left_is_swept_by_the_next(tmp_path: Path, index_pair:
 
 
 def test_the_installed_version_is_read_from_the_one_installed_metadata(tmp_path: Path) -> None:
-    from releasekit.verify import installed_version
+    from releasekit.dists.verify import installed_version
 
     site = tmp_path / "env" / "lib" / "python3.11" / "site-packages"
     site.mkdir(parents=True)

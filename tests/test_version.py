@@ -10,7 +10,8 @@ import pytest
 from conftest import Project
 
 from releasekit.errors import VersionError
-from releasekit.version import next_version, normalise, parse_version, read_version, write_version
+from releasekit.versioning.detect import read_version, write_version
+from releasekit.versioning.pep440 import next_version, normalise, parse_version
 
 BUMPVERSION_DEFAULT_PARSE = """\
 [bumpversion]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, cast
 
-from .errors import ConfigError
+from releasekit.errors import ConfigError
 
 
 @dataclass(frozen=True)

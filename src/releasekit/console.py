@@ -11,11 +11,11 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from . import redact
+from releasekit import redact
 
 if TYPE_CHECKING:
-    from .pipeline import Summary
-    from .plan import Plan
+    from releasekit.release.execute import Summary
+    from releasekit.release.model import Plan
 
 # A release leaves some 50,000 objects alive (GitPython, twine, rich, requests, build); at exit the
 # interpreter's final garbage collections walk them all while tearing the modules down, which

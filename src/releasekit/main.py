@@ -11,8 +11,8 @@ from invoke.exceptions import Exit
 from invoke.program import Program
 from invoke.util import yaml  # type: ignore[attr-defined]  # the YAML module invoke loads with
 
-from . import __version__
-from .tasks import ns
+from releasekit import __version__
+from releasekit.tasks import ns
 
 
 def _unreadable(path: object, kind: str, exc: Exception) -> Exit:

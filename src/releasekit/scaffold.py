@@ -21,8 +21,8 @@ from pathlib import Path
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from . import __version__, vcs
-from .errors import ScaffoldError
+from releasekit import __version__, vcs
+from releasekit.errors import ScaffoldError
 
 INITIAL_VERSION = "0.1.0"
 NEWEST_PYTHON = (3, 14)

@@ -23,15 +23,15 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from . import console, redact
-from .console import ConsoleReporter
-from .errors import Aborted, ConfigError, Interrupted, ReleaseError
+from releasekit import console, redact
+from releasekit.console import ConsoleReporter
+from releasekit.errors import Aborted, ConfigError, Interrupted, ReleaseError
 
 if TYPE_CHECKING:
-    from .config import Config
-    from .hookstandby import Standby
-    from .oidc import MintedToken
-    from .plan import Plan
+    from releasekit.config import Config
+    from releasekit.dists.standby import Standby
+    from releasekit.indexes.trusted_publishing import MintedToken
+    from releasekit.release.model import Plan
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -127,13 +127,16 @@ def release(
     debug: bool = False,
 ) -> None:
     """Release the package: test index, verify, live index, verify, push the commit and tag."""
-    from . import journal, vcs
-    from .config import load_config
-    from .hookstandby import Standby
-    from .pipeline import execute, recover
-    from .plan import Intent, make_plan, preflight
-    from .state import observe
-    from .steps import StepName, probe_push
+    from releasekit import vcs
+    from releasekit.config import load_config
+    from releasekit.dists.standby import Standby
+    from releasekit.release import journal
+    from releasekit.release.execute import execute
+    from releasekit.release.model import Intent, StepName
+    from releasekit.release.plan import make_plan, preflight
+    from releasekit.release.recover import recover
+    from releasekit.release.state import observe
+    from releasekit.release.steps.git import probe_push
 
     for flag, given in (("--bump", bump), ("--pre", pre), ("--new-version", new_version)):
         if given is not None and not given.strip():  # "" would silently release the current version
@@ -151,7 +154,7 @@ def release(
                        allow_empty_changelog=allow_empty_changelog, **flags)  # fmt: skip
     git_dir = vcs.git_dir(vcs.open_repo(project), project)
     if abort:
-        from .abort import abort as abort_release
+        from releasekit.release.abort import abort as abort_release
 
         with journal.release_lock(git_dir, "releasekit release --abort"):
             undone = abort_release(project, config)
@@ -193,7 +196,7 @@ def release(
             print(redact.scrub(json.dumps(plan.as_dict(), indent=2)))
         return
     # Build-backend processes, started once the plan says it builds, import the backend while
-    # the release bumps and tags (hookstandby); whatever is left of them goes with the release.
+    # the release bumps and tags (dists.standby); whatever is left of them goes with the release.
     with journal.release_lock(git_dir, " ".join(["releasekit", *command])), Standby(project) as standby:
         for line in recover(project):
             reporter.step("recover", "done", line)
@@ -213,15 +216,15 @@ def _trusted_publishing(plan: Plan, config: Config) -> tuple[Plan, dict[str, Min
     """
     import dataclasses
 
-    from . import oidc
-    from .steps import StepName
+    from releasekit.indexes import trusted_publishing
+    from releasekit.release.model import StepName
 
     minted: dict[str, MintedToken] = {}
     for step in (StepName.UPLOAD_TEST, StepName.UPLOAD_LIVE):
         if not plan.will(step):
             continue
         test = step is StepName.UPLOAD_TEST
-        repo, token = oidc.publish_as(
+        repo, token = trusted_publishing.publish_as(
             plan.test if test else plan.live, setting=config.trusted_publishing, timeout=config.timeout
         )
         plan = dataclasses.replace(plan, test=repo) if test else dataclasses.replace(plan, live=repo)
@@ -299,8 +302,8 @@ def scaffold(
     debug: bool = False,
 ) -> None:
     """Create a new package that builds, tests and releases with no edits."""
-    from . import scaffold as scaffolding
-    from . import vcs
+    from releasekit import scaffold as scaffolding
+    from releasekit import vcs
 
     reporter = ConsoleReporter()
     interactive = sys.stdin.isatty()
@@ -372,8 +375,8 @@ def pypirc(
     debug: bool = False,
 ) -> None:
     """Create or update ~/.pypirc with an API token, mode 0600; or --check it."""
-    from . import pypirc as pypirc_file
-    from .indexes import pypirc_path
+    from releasekit.indexes import pypirc as pypirc_file
+    from releasekit.indexes.pypirc import pypirc_path
 
     reporter = ConsoleReporter()
     path = Path(config_file).expanduser() if config_file else pypirc_path()
@@ -411,8 +414,8 @@ def status(
     debug: bool = False,
 ) -> None:
     """Where the release stands: version, tags, tree, remote, both indexes, what comes next."""
-    from .config import load_config
-    from .status import gather
+    from releasekit.config import load_config
+    from releasekit.release.status import gather
 
     project = Path.cwd()
     flags = {"repository": repository, "test-repository": test_repository}

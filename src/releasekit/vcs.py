@@ -14,8 +14,8 @@ from pathlib import Path
 import git
 from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
-from . import redact
-from .errors import GitError
+from releasekit import redact
+from releasekit.errors import GitError
 
 # Git must never wait on a person: no credential prompt, no editor, no pager.
 # Reads take no optional locks: a read interrupted by Ctrl-C must never leave .git/index.lock.

@@ -1,0 +1,1 @@
+"""Where a project writes its release notes: one module per habit."""

@@ -1,0 +1,207 @@
+"""twine, in-process: `twine check --strict`, then uploads the index is asked to confirm.
+
+twine's own upload loop has no network timeout, retries a 5xx without backoff and never asks
+whether a file landed; so each file goes up alone with twine's single-attempt upload, under a
+timeout, and every doubtful outcome (5xx, dropped connection, timeout, "file exists") is settled
+by reading the index: identical sha256 is success, other bytes stop the release.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from releasekit import redact
+from releasekit.dists.artifact import Artifact
+from releasekit.errors import BuildError, BurntError, CredentialsError, PackageIndexError, UploadError
+from releasekit.indexes import listing
+from releasekit.indexes.resolve import Repository
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    filename: str
+    outcome: str  # "uploaded" | "present" (already there with the same bytes)
+    seconds: float
+
+
+@contextlib.contextmanager
+def _captured(*logger_names: str) -> Iterator[io.StringIO]:
+    """Collect what twine prints (rich) and logs, so only our own lines reach the user."""
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    loggers = [logging.getLogger(n) for n in logger_names]
+    saved = [(lg.handlers[:], lg.propagate) for lg in loggers]
+    for lg in loggers:
+        lg.handlers, lg.propagate = [handler], False
+    try:
+        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+            yield buffer
+    finally:
+        for lg, (handlers, propagate) in zip(loggers, saved, strict=True):
+            lg.handlers, lg.propagate = handlers, propagate
+
+
+def preload() -> threading.Thread:
+    """Import twine and requests in the background, while the build waits on its backend.
+
+    They cost ~0.1 s to import and are needed only from the check step on; the build spends
+    that time waiting on subprocesses, so the import overlaps it instead of adding to it.
+    Nothing else imports them early: `invoke --list` and `status` never pay for them.
+    """
+
+    def load() -> None:
+        import requests  # noqa: F401
+        import twine.commands.check
+        import twine.package
+        import twine.repository  # noqa: F401
+
+    thread = threading.Thread(target=load, name="releasekit-preload", daemon=True)
+    thread.start()
+    return thread
+
+
+def check(artifacts: Sequence[Artifact]) -> None:
+    """`twine check --strict`: metadata must render on PyPI, warnings included."""
+    from twine.commands.check import check as twine_check
+
+    with _captured("twine") as out:
+        failed = twine_check([str(a.path) for a in artifacts], strict=True)
+    if failed:
+        lines = [ln.strip() for ln in out.getvalue().splitlines() if ln.strip()]
+        problems = [ln for ln in lines if "PASSED" not in ln and not ln.startswith("Checking")]
+        raise BuildError(
+            f"twine check --strict failed: {redact.scrub(' | '.join(problems[:3]) or 'see twine check')}",
+            "fix the package metadata (README, description content type), then re-run",
+        )
+
+
+def _same_bytes(repo: Repository, art: Artifact, timeout: float) -> bool | None:
+    """True/False when the index has the file; None when it does not list it."""
+    listed = listing.list_files(repo, art.name, timeout).get(art.filename)
+    if listed is None:
+        return None
+    return listed.sha256 == art.sha256
+
+
+def _burnt(repo: Repository, art: Artifact) -> BurntError:
+    return BurntError(
+        f"{repo.label} already holds {art.filename} with different bytes (sha256 differs)",
+        "on a private index delete that file; on PyPI the version is burnt: bump the version",
+    )
+
+
+def upload(
+    repo: Repository,
+    art: Artifact,
+    *,
+    timeout: float,
+    attempts: int = 4,
+    sleep: Callable[[float], None] = time.sleep,
+    new_project: bool = False,
+    check_first: bool = True,
+) -> UploadResult:
+    """Upload one file; every doubtful outcome is settled by what the index lists.
+
+    `check_first=False` skips the look-up before the first attempt, for callers that have just
+    read the index; `confirm` afterwards proves the bytes landed.
+    """
+    import requests
+    from twine.package import PackageFile
+    from twine.repository import Repository as TwineRepository
+
+    start = time.monotonic()
+    present = _same_bytes(repo, art, timeout) if check_first else None
+    if present:
+        return UploadResult(art.filename, "present", time.monotonic() - start)
+    if present is False:
+        raise _burnt(repo, art)
+    # Made once: it hashes the whole file (sha256 and blake2b, in blocks), a second per GB.
+    with _captured("twine"):
+        package = PackageFile.from_filename(str(art.path), comment=None)
+    last = ""
+    for attempt in range(1, attempts + 1):
+        with _captured("twine"):
+            twine_repo = TwineRepository(
+                repo.upload_url, repo.username, repo.password, disable_progress_bar=True
+            )
+            _apply_timeout(twine_repo.session, timeout)
+            try:
+                response = twine_repo.upload(package, max_redirects=1)
+                status, reason = response.status_code, response.reason
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                status, reason = 0, type(exc).__name__
+            finally:
+                twine_repo.close()
+        if status == 200:
+            return UploadResult(art.filename, "uploaded", time.monotonic() - start)
+        last = f"{status} {reason}" if status else reason
+        if status == 403 and new_project:
+            raise CredentialsError(
+                f"{repo.label} refused the first upload of {art.name} ({status} {reason})",
+                "the name may belong to another project (names compare normalised: my_pkg is my-pkg), "
+                "or the token is scoped to another project: a first upload needs an account-wide token",
+            )
+        if status in (401, 403):
+            raise CredentialsError(
+                f"{repo.label} refused the credentials ({status} {reason}) uploading {art.filename}",
+                f"check the token for {repo.label} in ~/.pypirc or TWINE_PASSWORD, then re-run",
+            )
+        # Whatever happened, the index may hold the file now: ask it before deciding.
+        try:
+            present = _same_bytes(repo, art, timeout)
+        except PackageIndexError:
+            present = None  # the index is briefly unreadable too: unknown, so back off and retry
+            last += "; the index could not be read"
+        if present:
+            return UploadResult(art.filename, "uploaded", time.monotonic() - start)
+        if present is False:
+            raise _burnt(repo, art)
+        if status in (400, 409) and "exist" in reason.lower():
+            raise BurntError(
+                f"{repo.label} says {art.filename} already exists, but does not list it",
+                "if it appears there shortly, re-run; otherwise the file name was used before "
+                "(PyPI never reuses a deleted file's name): bump the version",
+            )
+        if 400 <= status < 500:
+            raise UploadError(
+                f"{repo.label} refused {art.filename}: {redact.scrub(last)}",
+                "fix what the index objects to, then re-run the same command",
+            )
+        if attempt < attempts:
+            sleep(min(30.0, 2 ** (attempt - 1)) * (0.5 + random.random() / 2))  # noqa: S311 (jitter)
+    raise UploadError(
+        f"uploading {art.filename} to {repo.label} failed after {attempts} attempts ({redact.scrub(last)})",
+        "nothing is lost: re-run the same command when the index is back",
+    )
+
+
+def confirm(repo: Repository, artifacts: Sequence[Artifact], timeout: float) -> None:
+    """The index lists every artifact with the same sha256: the upload really landed, unaltered."""
+    listed = listing.list_files(repo, artifacts[0].name, timeout)
+    for art in artifacts:
+        entry = listed.get(art.filename)
+        if entry is None:
+            raise UploadError(
+                f"{repo.label} accepted {art.filename} but does not list it",
+                "the index may be slow to update: re-run the same command in a minute",
+            )
+        if entry.sha256 != art.sha256:
+            raise _burnt(repo, art)
+
+
+def _apply_timeout(session: object, timeout: float) -> None:
+    """twine's session posts without a timeout; give every request one."""
+    original = session.request  # type: ignore[attr-defined]
+
+    def request(method: str, url: str, **kwargs: object) -> object:
+        kwargs.setdefault("timeout", timeout)
+        return original(method, url, **kwargs)
+
+    session.request = request  # type: ignore[attr-defined]

@@ -1,0 +1,463 @@
+"""Decide a release from the observed state: a pure function, so it is also how a release resumes.
+
+`make_plan(state, config, intent)` reads nothing and changes nothing. An unfinished release named
+by the journal is resumed, not bumped past (whatever `--bump` says); a version that reached the
+live index is always finished (its tag pushed) before anything else can start. Each step of the
+registry then decides from the plan whether it runs and why. Every refusal happens here, or in
+`preflight`, with nothing changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from pathlib import Path
+
+from packaging.version import Version
+
+from releasekit.changelog import keep_a_changelog
+from releasekit.config import Config
+from releasekit.dists import artifact
+from releasekit.dists.artifact import Artifact
+from releasekit.errors import Aborted, BurntError, CredentialsError, GitError, PackageIndexError, VersionError
+from releasekit.indexes import listing, pypi_rules, urls
+from releasekit.indexes.listing import IndexFile
+from releasekit.release import journal
+from releasekit.release.journal import Record
+from releasekit.release.model import Intent, Plan, PlannedStep, StepName
+from releasekit.release.resume import open_record, published_live, to_resume
+from releasekit.release.state import IndexView, ReleaseState
+from releasekit.release.steps.registry import STEPS
+from releasekit.versioning import pep440
+from releasekit.versioning.tags import released_versions
+
+
+def _release_branch(config: Config, state: ReleaseState) -> str:
+    if config.release_branch:
+        return config.release_branch
+    if state.remote is not None and state.remote.default_branch:
+        return state.remote.default_branch
+    for candidate in ("main", "master"):
+        if candidate in state.branches:
+            return candidate
+    raise GitError("cannot tell the release branch", "set release-branch in [tool.releasekit]")
+
+
+def _tag_checkout(state: ReleaseState, config: Config) -> bool:
+    """A detached HEAD at a release tag that is on the remote: how CI checks out a tag push."""
+    tag = state.tag_for(pep440.normalise(state.version_text))
+    remote_sha = state.remote.tags.get(tag) if state.remote else None
+    return state.branch is None and state.local_tags.get(tag) == state.head and remote_sha == state.head
+
+
+def _check_prebuilt(state: ReleaseState, target: str) -> tuple[Artifact, ...]:
+    """--dist: every file must be this project's, of this version; one sdist and some wheels."""
+    given = state.prebuilt or ()
+    where = state.prebuilt_dir
+    for art in given:
+        if art.name != state.name:
+            raise PackageIndexError(
+                f"{art.filename} in {where} is a file of '{art.name}', not of {state.name}",
+                f"remove it from {where}: only {state.name}'s files are published",
+            )
+        if art.version != target:
+            raise PackageIndexError(
+                f"{art.filename} in {where} is version {art.version}, but the release is {target}",
+                f"build the distributions of {target} into {where}, or release {art.version}",
+            )
+    sdists = [a for a in given if a.kind == "sdist"]
+    if len(sdists) != 1 or len(given) < 2:
+        raise PackageIndexError(
+            f"{where} holds {len(sdists)} sdist(s) and {len(given) - len(sdists)} wheel(s) of {target}",
+            "a release publishes exactly one sdist and at least one wheel",
+        )
+    if state.stray:
+        raise PackageIndexError(
+            f"{where} holds files that are not distributions ({', '.join(state.stray[:3])})",
+            "keep only the sdist and the wheels there",
+        )
+    return given
+
+
+def _check_tree(state: ReleaseState, release_branch: str) -> str:
+    if state.changed:
+        raise GitError(
+            f"the work tree has uncommitted changes ({', '.join(state.changed[:3])})",
+            "commit or stash them first",
+        )
+    if state.untracked:
+        raise GitError(
+            f"untracked files would be swept into the sdist ({', '.join(state.untracked[:3])})",
+            "commit them, delete them, or add them to .gitignore",
+        )
+    if state.branch is None:
+        raise GitError("HEAD is detached", f"check out the release branch: git switch {release_branch}")
+    if state.branch != release_branch:
+        raise GitError(
+            f"on branch '{state.branch}', not the release branch '{release_branch}'",
+            f"git switch {release_branch}, or set release-branch in [tool.releasekit]",
+        )
+    return state.branch
+
+
+def _target(
+    state: ReleaseState, config: Config, intent: Intent, resume: Record | None, notes: list[str]
+) -> tuple[str, str, bool]:
+    """(current, target, bump) from the files, the flags and the release being resumed."""
+    current = pep440.normalise(state.version_text)
+    if resume is not None:
+        asked = intent.new_version and pep440.normalise(intent.new_version)
+        if asked and asked != resume.version:
+            raise VersionError(
+                f"the release of {resume.version} is unfinished; {asked} cannot start before it ends",
+                f"finish it: {' '.join(resume.command) or 'releasekit release --yes'}"
+                + ("" if published_live(state, resume) else "; or undo it: releasekit release --abort"),
+            )
+        if intent.bump:
+            notes.append(f"resuming the unfinished release of {resume.version} (not bumping again)")
+        return current, resume.version, False
+    if intent.new_version is not None:
+        requested = pep440.normalise(intent.new_version)
+        if requested != intent.new_version:
+            notes.append(f"version '{intent.new_version}' normalised to '{requested}' (PEP 440)")
+        if Version(requested) < Version(current):
+            raise VersionError(
+                f"version {requested} is not greater than the current one ({current})",
+                "versions only move forward: choose a greater --new-version",
+            )
+        # A non-canonical spelling in the files (2.3.0.dev) is rewritten canonically.
+        return (
+            current,
+            requested,
+            (requested != state.version_text and state.writes_files) or requested != current,
+        )
+    if current != state.version_text and not intent.bump:
+        unfinished = Version(current).is_devrelease or Version(current).is_prerelease
+        raise VersionError(
+            f"the version in the files, '{state.version_text}', is not in canonical form ('{current}')",
+            (f"--bump final releases {Version(current).base_version}; " if unfinished else "")
+            + f"--new-version {current} releases it as it is, written canonically",
+        )
+    tag_at_head = state.local_tags.get(state.tag_for(current)) == state.head
+    if intent.bump:
+        proposed = pep440.next_version(current, intent.bump, intent.pre)
+        remote_tag = state.remote.tags.get(state.tag_for(current)) if state.remote else None
+        if tag_at_head and remote_tag != state.head:
+            notes.append(f"resuming {current}: its bump and tag were made by an earlier run (not {proposed})")
+            return current, current, False
+        finished = state.records.get(current)
+        rerun = finished is not None and finished.closed == "finished" and finished.command == intent.command
+        if rerun and tag_at_head and remote_tag == state.head and state.live.holds(state.name, current):
+            # The very command that released this commit, again: a re-run after a kill that came
+            # after the release was recorded complete, not a new release (rc -> final, another
+            # command, goes on; so does --new-version).
+            notes.append(f"{current} was released from this commit by this same command; nothing to do")
+            return current, current, False
+        return current, proposed, True
+    if Version(current).is_devrelease:
+        raise VersionError(
+            f"{current} is a development version (the files moved on after the last release)",
+            f"release {Version(current).base_version} with --bump final, or name it with --new-version",
+        )
+    return current, current, False
+
+
+def _moves_forward(state: ReleaseState, config: Config, target: str) -> None:
+    remote_tags = state.remote.tags if state.remote else {}
+    tags = {**state.local_tags, **remote_tags}
+    released = released_versions(tags, state.name, state.tag_format) | state.live.versions()
+    released.discard(target)
+    newer = [v for v in released if Version(v) >= Version(target)]
+    if newer:
+        raise VersionError(
+            f"version {target} is not greater than the last released one ({max(newer, key=Version)})",
+            "bump the version (--bump patch or --new-version)",
+        )
+
+
+def _compare(ours: dict[str, str], files: dict[str, IndexFile], label: str, ver: str) -> tuple[str, ...]:
+    """Names of our files the index lacks; stop if it holds anything else for this version."""
+    for filename, entry in files.items():
+        if filename not in ours:
+            raise BurntError(
+                f"{label} holds {filename} for {ver}, which this release did not build",
+                "the version is taken there: bump the version (--bump patch)",
+            )
+        if entry.sha256 != ours[filename]:
+            raise BurntError(
+                f"{label} holds {filename} with other bytes than this release built",
+                "refusing to publish bytes this release did not build: bump the version (--bump patch)",
+            )
+    return tuple(f for f in ours if f not in files)
+
+
+def _artifacts(
+    state: ReleaseState, record: Record | None, target: str, test_files: dict[str, IndexFile],
+    live_files: dict[str, IndexFile], notes: list[str],
+) -> tuple[tuple[Artifact, ...], dict[str, str], tuple[IndexFile, ...]]:  # fmt: skip
+    """(trusted stored artifacts, the hashes this release built, files to fetch back).
+
+    Stored artifacts are trusted when they are exactly what the journal says was built; the
+    index copies only when their sha256 is the journal's. Bytes that this repository cannot
+    prove it built never go anywhere.
+    """
+    recorded = dict(record.artifacts) if record is not None and record.version == target else {}
+    stored = state.stored.get(target, ())
+    stored_hashes = {a.filename: a.sha256 for a in stored}
+    complete = {a.kind for a in stored} == {"sdist", "wheel"}
+    if stored and ((recorded and stored_hashes == recorded) or (not recorded and complete)):
+        return stored, stored_hashes, ()
+    if not test_files and not live_files:
+        return (), {}, ()  # nothing published: build (any stray store is replaced)
+    if not recorded:
+        where = state.test.label if test_files else state.live.label
+        raise PackageIndexError(
+            f"{where} holds {target} but this repository has no record of the bytes it built",
+            "refusing to publish bytes it cannot prove are its own: bump the version (--bump patch)",
+        )
+    fetch: list[IndexFile] = []
+    for filename, sha in recorded.items():
+        entry = next((f[filename] for f in (test_files, live_files) if filename in f), None)
+        if filename in stored_hashes and stored_hashes[filename] == sha:
+            continue
+        if entry is None or entry.sha256 != sha:
+            raise PackageIndexError(
+                f"{filename} of {target} is neither stored locally nor on an index with the bytes built",
+                "bump the version (--bump patch)",
+            )
+        fetch.append(entry)
+    notes.append(
+        f"{len(fetch)} file(s) will be fetched back from the index, checked against the sha256 built"
+    )
+    return (), recorded, tuple(fetch)
+
+
+def _tag_checks(
+    state: ReleaseState, config: Config, tag: str, bump: bool, resume: Record | None, published: bool
+) -> tuple[str, bool, bool]:
+    """(tag commit, tag exists locally, retag) — or a refusal when the tag is someone else's."""
+    head = state.head
+    local = state.local_tags.get(tag)
+    remote_sha = state.remote.tags.get(tag) if state.remote else None
+    recorded = resume.tag_commit if resume is not None else ""
+    if bump and local:
+        raise GitError(f"tag {tag} already exists at {local[:10]}", f"delete it (git tag -d {tag}) or bump")
+    if published and resume is not None:
+        commit = local or recorded or head
+        if remote_sha and remote_sha != commit:
+            raise GitError(
+                f"tag {tag} is on {config.remote} at {remote_sha[:10]}, not at the release commit "
+                f"{commit[:10]}",
+                f"the published {resume.version} must be tagged at {commit[:10]}: fix the tag on "
+                f"{config.remote}",
+            )
+        return commit, bool(local), False
+    retag = bool(local and local != head and resume is not None and resume.tag == tag and not remote_sha)
+    if local and local != head and not retag:
+        raise GitError(
+            f"tag {tag} already exists at {local[:10]}, not at HEAD {head[:10]}",
+            f"bump the version (--bump patch) or delete the local tag (git tag -d {tag})",
+        )
+    if remote_sha and (bump or remote_sha != head):
+        raise GitError(
+            f"tag {tag} already exists on {config.remote} at {remote_sha[:10]}", "bump the version"
+        )
+    return head, bool(local) and not retag, retag
+
+
+def _release_notes(
+    state: ReleaseState, config: Config, intent: Intent, target: str, tagged: bool, notes: list[str]
+) -> tuple[Path | None, str, bool]:
+    """The changelog's notes for this version; refuse a live release that has none."""
+    path = state.project / config.changelog if config.changelog else None
+    if path is None or state.changelog_text is None:
+        if config.changelog:
+            notes.append(f"no {config.changelog}: release notes skipped")
+        return None, "", False
+    found = keep_a_changelog.notes_for(path, target, state.changelog_text)
+    roll = found.needs_roll and not tagged
+    if not found.text:
+        message = f"{path.name} has no notes for {target} (its Unreleased section is empty)"
+        if intent.test_only or intent.allow_empty_changelog:
+            notes.append(f"warning: {message}")
+        else:
+            raise keep_a_changelog.ChangelogError(
+                message, "write what changed under '## [Unreleased]', or pass --allow-empty-changelog"
+            )
+    return path, found.text, roll
+
+
+def _held(view: IndexView, name: str, ver: str) -> dict[str, IndexFile]:
+    if view.files is None:
+        raise PackageIndexError(f"{view.label} could not be read ({view.error})", "re-run when it answers")
+    return view.holds(name, ver)
+
+
+def _pypi_rules(config: Config, state: ReleaseState) -> bool:
+    urls = [state.test.repository.upload_url, state.live.repository.upload_url]
+    return pypi_rules.applies(config.pypi_rules, urls)
+
+
+def make_plan(
+    state: ReleaseState, config: Config, intent: Intent, now: datetime.datetime | None = None
+) -> Plan:
+    """Decide every step from the observed state; raise on anything unsafe.
+
+    `now` (default: the clock) is the one outside fact: PyPI's 14-day window for new files.
+    """
+    now = now or datetime.datetime.now(datetime.UTC)
+    notes: list[str] = []
+    if urls.same_index(state.test.repository.upload_url, state.live.repository.upload_url):
+        raise PackageIndexError(
+            f"the test and live repositories are the same ({state.test.repository.upload_url})",
+            "set test-repository and repository to different indexes",
+        )
+    release_branch = _release_branch(config, state)
+    tag_checkout = _tag_checkout(state, config) and not intent.bump and not intent.new_version
+    branch = release_branch if tag_checkout else _check_tree(state, release_branch)
+    if tag_checkout and (state.changed or state.untracked):
+        _check_tree(state, release_branch)
+    remote_head = state.remote.heads.get(branch) if state.remote else None
+    if remote_head and not state.contains(remote_head):
+        raise GitError(
+            f"branch '{branch}' is behind {config.remote}/{branch}",
+            f"git pull {config.remote} {branch} first, then re-run",
+        )
+    record = open_record(state)
+    resume = to_resume(state, record, notes)
+    current, target, bump = _target(state, config, intent, resume, notes)
+    tag = state.tag_for(target)
+    if resume is None:
+        _moves_forward(state, config, target)
+    test_files, live_files = _held(state.test, state.name, target), _held(state.live, state.name, target)
+    published = bool(test_files or live_files) or (resume is not None and resume.published)
+    if test_files and resume is None and state.local_tags.get(tag) != state.head:
+        raise PackageIndexError(
+            f"{state.test.label} already holds {target} ({', '.join(sorted(test_files))}), "
+            "from no release at HEAD",
+            "bump the version (--bump patch)",
+        )
+    if live_files and resume is None and state.local_tags.get(tag) != state.head:
+        raise PackageIndexError(
+            f"{target} is already on {state.live.label}", "bump the version (--bump patch)"
+        )
+    tag_commit, tag_exists, retag = _tag_checks(state, config, tag, bump, resume, published)
+    journal_record = resume if resume is not None else state.records.get(target)
+    prebuilt: tuple[Artifact, ...] = ()
+    artifacts: tuple[Artifact, ...]
+    downloads: tuple[IndexFile, ...]
+    remote_tag = state.remote.tags.get(tag) if state.remote else None
+    kinds = {k for k, *_ in filter(None, map(artifact.parse_filename, live_files))}
+    released = kinds == {"sdist", "wheel"} and remote_tag is not None and remote_tag == tag_commit
+    if released and not intent.test_only:
+        # Complete already (live index and tag): nothing local is needed to say so. This is also
+        # "release locally, CI confirms", whose own build has other bytes than the released ones.
+        artifacts, expected, downloads = (), {f: e.sha256 or "" for f, e in live_files.items()}, ()
+        if state.prebuilt is not None:
+            notes.append(
+                f"{target} is already on {state.live.label} with its tag: {state.prebuilt_dir} is unused"
+            )
+    elif state.prebuilt is not None:  # the given files are the release's bytes: the indexes must agree
+        prebuilt = _check_prebuilt(state, target)
+        artifacts, expected, downloads = (), {a.filename: a.sha256 for a in prebuilt}, ()
+        recorded = journal_record.artifacts if journal_record is not None else {}
+        if recorded and recorded != expected:
+            raise PackageIndexError(
+                f"the files in {state.prebuilt_dir} are not the ones this release built before",
+                "finish the release without --dist, or bump the version",
+            )
+    else:
+        artifacts, expected, downloads = _artifacts(
+            state, journal_record, target, test_files, live_files, notes
+        )
+    released = released and not intent.test_only
+    test_missing: tuple[str, ...] | None = None
+    if released:
+        test_missing = ()  # the release is done; what the test index holds no longer matters
+    elif expected:
+        test_missing = _compare(expected, test_files, state.test.label, target)
+    live_missing = _compare(expected, live_files, state.live.label, target) if expected else None
+    remote = state.remote
+    pushed = bool(
+        remote
+        and remote.tags.get(tag) == tag_commit
+        and (tag_checkout or remote.heads.get(branch) in (state.head, tag_commit))
+    )
+    complete = bool(live_files) and live_missing == () and pushed and not intent.test_only
+    changelog_path, release_notes, roll = _release_notes(
+        state, config, intent, target, tag_exists or complete, notes
+    )
+    new_on = tuple(v.label for v in (state.test, state.live) if not v.files)
+    for label in new_on:
+        if label == state.test.label or not intent.test_only:
+            notes.append(
+                f"first release of {state.name} on {label}: the first upload creates the project there"
+            )
+    notes.insert(0, f"version from {state.version_source}; tag style {state.tag_format} ({state.tag_style})")
+    for view, held, missing in (
+        (state.test, test_files, test_missing),
+        (state.live, live_files, live_missing),
+    ):
+        if held and missing and _pypi_rules(config, state):  # adding files to an existing release
+            first = min((e.upload_time for e in held.values() if e.upload_time), default=None)
+            pypi_rules.check_upload_window(first, now, release=f"{target} on {view.label}")
+    if complete:
+        notes.append(f"{target} is already released ({state.live.label}, tag {tag} on {config.remote})")
+    verified = frozenset(
+        label
+        for label in (state.test.label, state.live.label)
+        if journal_record is not None and _verified(journal_record, label, expected)
+    )
+    plan = Plan(
+        project=state.project, git_dir=state.git_dir, name=state.name, current_version=current,
+        version=target, tag=tag, tag_format=state.tag_format, tag_commit=tag_commit, branch=branch,
+        remote=config.remote,
+        head=state.head, bump=bump, test=state.test.repository, live=state.live.repository,
+        test_only=intent.test_only, artifacts=artifacts, expected=expected, downloads=downloads,
+        prebuilt=prebuilt, prebuilt_dir=state.prebuilt_dir,
+        test_files=test_files, live_files=live_files, test_missing=test_missing,
+        live_missing=live_missing, tag_exists=tag_exists, retag=retag, pushed=pushed,
+        verified=verified, resumed=resume is not None, complete=complete, roll_changelog=roll,
+        changelog=changelog_path, release_notes=release_notes,
+        post_release=config.post_release == "dev" and not intent.test_only and not complete,
+        version_source=state.version_source, writes_files=state.writes_files,
+        generated_files=state.generated_files,
+        verify=config.verify,
+        finish_command=resume.command if resume is not None else (),
+        notes=tuple(notes), warnings=state.warnings, new_on=new_on,
+    )  # fmt: skip
+    steps = tuple(PlannedStep(s.name, s.phase, *s.decide(plan)) for s in STEPS)
+    return dataclasses.replace(plan, steps=steps)
+
+
+def _verified(record: Record, label: str, expected: dict[str, str]) -> bool:
+    return bool(expected) and journal.verify_key(label, expected) in record.verified
+
+
+def preflight(plan: Plan, intent: Intent, timeout: float) -> None:
+    """The refusals that need the whole plan: credentials, confirmation, and every index the
+    release will read back must answer (before a byte is uploaded, not after).
+
+    The push probe, which talks to the remote, is `steps.probe_push`.
+    """
+    for step, repo in ((StepName.UPLOAD_TEST, plan.test), (StepName.UPLOAD_LIVE, plan.live)):
+        if plan.will(step) and not repo.has_credentials:
+            where = (
+                "or set RELEASEKIT_TEST_PASSWORD (TWINE_PASSWORD is for the live index only)"
+                if step is StepName.UPLOAD_TEST
+                else "or set TWINE_PASSWORD"
+            )
+            raise CredentialsError(
+                f"no credentials for {repo.label}",
+                f"add a [{repo.label}] section with an API token to ~/.pypirc, {where}",
+            )
+    if plan.needs_confirmation and not (intent.yes or intent.can_confirm or intent.dry_run):
+        raise Aborted(
+            f"a live release of {plan.version} needs confirmation and there is no terminal",
+            "pass --yes to release without asking",
+        )
+    for step, repo in ((StepName.UPLOAD_TEST, plan.test), (StepName.UPLOAD_LIVE, plan.live)):
+        # An index that listed this project's files has answered already; a new project's page
+        # is a 404, and then the index itself must be shown to answer.
+        if plan.will(step) and repo.label in plan.new_on:
+            listing.check_readable(repo, plan.name, timeout)

@@ -1,0 +1,310 @@
+"""Observe a release's world once: the files, git, the remote, both indexes, the journal.
+
+Everything the planner, `status` and `--abort` decide is a pure function of the one frozen
+`ReleaseState` made here; nothing downstream re-reads git or an index to be sure, except the
+confirmation that an upload or a push really landed. The three network reads (the remote and
+the two indexes) run in parallel.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from packaging.version import Version
+
+from releasekit import vcs
+from releasekit.changelog import keep_a_changelog
+from releasekit.config import Config
+from releasekit.dists import artifact
+from releasekit.dists.artifact import Artifact
+from releasekit.errors import ReleaseError
+from releasekit.indexes import listing, pypirc, resolve
+from releasekit.indexes.listing import IndexFile
+from releasekit.indexes.resolve import Repository
+from releasekit.release import journal
+from releasekit.release.journal import Record
+from releasekit.versioning import detect, pep440
+from releasekit.versioning.detect import project_name
+from releasekit.versioning.tags import choose_tag_format, tag_versions, version_from_tags
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class IndexView:
+    """One index as seen at the start: None files means it was not read (offline, or down)."""
+
+    repository: Repository
+    files: dict[str, IndexFile] | None
+    error: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.repository.label
+
+    def holds(self, name: str, ver: str) -> dict[str, IndexFile]:
+        """The files of exactly this name and version."""
+        out = {}
+        for filename, entry in (self.files or {}).items():
+            parsed = artifact.parse_filename(filename)
+            if parsed and parsed[1] == name and parsed[2] == ver:
+                out[filename] = entry
+        return out
+
+    def versions(self) -> set[str]:
+        return {p[2] for p in map(artifact.parse_filename, self.files or {}) if p}
+
+
+@dataclass(frozen=True)
+class ReleaseState:
+    """The release's world at one moment; see `observe`."""
+
+    project: Path
+    git_dir: Path
+    name: str
+    version_text: str  # as written in the files; for a git-derived version, the newest release tag's
+    version_files: tuple[Path, ...]
+    head: str
+    branch: str | None
+    branches: tuple[str, ...]
+    changed: tuple[str, ...]
+    untracked: tuple[str, ...]
+    local_tags: dict[str, str]
+    remote: vcs.RemoteState | None  # None: not read (offline, or unreachable)
+    remote_error: str
+    test: IndexView
+    live: IndexView
+    records: dict[str, Record]
+    stored: dict[str, tuple[Artifact, ...]]  # version -> artifacts kept in .git/releasekit
+    reachable: frozenset[str]  # the commits of interest that HEAD contains (itself included)
+    parents: dict[str, str | None] = field(default_factory=dict)  # commit of interest -> first parent
+    changelog_text: str | None = None  # None: no changelog file
+    commits_since: int | None = None  # since the newest release tag of the tag format
+    remote_counts: tuple[int | None, int | str | None] | None = None  # (ahead, behind) the remote branch
+    version_source: str = ""  # where the version lives, as the plan and status name it
+    writes_files: bool = True  # False: the version comes from git tags, and the tag is the bump
+    generated_files: tuple[str, ...] = ()  # git-ignored files the backend puts in the sdist
+    tag_format: str = "v{version}"  # configured, or followed from the repository's tags
+    tag_style: str = ""  # how the tag format was chosen, for the plan and status
+    prebuilt: tuple[Artifact, ...] | None = None  # --dist DIR: the files to publish instead of a build
+    prebuilt_dir: Path | None = None
+    stray: tuple[str, ...] = ()  # files in DIR that are not distributions
+    warnings: tuple[str, ...] = ()
+
+    def tag_for(self, version: str) -> str:
+        return self.tag_format.format(version=version)
+
+    def contains(self, sha: str | None) -> bool:
+        """True when HEAD is `sha` or descends from it."""
+        return bool(sha) and sha in self.reachable
+
+
+def _result(future: Future[T], lenient: bool, errors: list[str]) -> T | None:
+    try:
+        return future.result()
+    except ReleaseError as exc:
+        if not lenient:
+            raise
+        errors.append(exc.message)
+        return None
+
+
+def observe(
+    project: Path,
+    config: Config,
+    *,
+    offline: bool = False,
+    lenient: bool = False,
+    remote: bool = True,
+    dist: Path | None = None,
+) -> ReleaseState:
+    """Read the whole state once.
+
+    `lenient` turns an unreachable remote or index into a recorded error instead of a failure
+    (for `status`); `offline` reads neither; `remote=False` lets a repository without the
+    remote through (a `--test` release pushes nothing); `dist` is a directory of prebuilt
+    artifacts (a CI build matrix) to publish instead of building.
+    """
+    repo = vcs.open_repo(project)
+    git_dir = vcs.git_dir(repo, project)
+    head = vcs.head_sha(repo)
+    if remote and not lenient:
+        vcs.remote_url(repo, config.remote)  # a missing remote is a config error, not a git failure
+    else:
+        remote = vcs.has_remote(repo, config.remote)
+    name = project_name(project)
+    test_repo, live_repo = _repositories(config)
+    errors: list[str] = []
+    remote_error = ""
+    remote_state: vcs.RemoteState | None = None
+    views: list[IndexView] = []
+    if not offline:
+        # The three network reads go first; the local reads below run while they wait.
+        pool = ThreadPoolExecutor(max_workers=3)
+        remote_future = pool.submit(vcs.read_remote, repo, config.remote, config.timeout) if remote else None
+        futures = [pool.submit(listing.list_files, r, name, config.timeout) for r in (test_repo, live_repo)]
+        pool.shutdown(wait=False)
+    source = detect.read_version(project)
+    records = journal.load(git_dir).records()
+    local_tags = vcs.local_tags(repo)
+    changed, untracked = vcs.unclean_paths(repo, project)
+    if offline:
+        views = [IndexView(test_repo, None, "offline"), IndexView(live_repo, None, "offline")]
+    else:
+        if remote_future is not None:
+            remote_state = _result(remote_future, lenient, errors)
+        remote_error = errors[-1] if errors else ""
+        for repository, future in zip((test_repo, live_repo), futures, strict=True):
+            before = len(errors)
+            files = _result(future, lenient, errors)
+            views.append(IndexView(repository, files, errors[-1] if len(errors) > before else ""))
+    all_tags = {**local_tags, **(remote_state.tags if remote_state is not None else {})}
+    tag_format, tag_style = choose_tag_format(config, all_tags, name)
+    version_text = source.version or version_from_tags(local_tags, tag_format)
+    current = _canonical(version_text)
+    interesting = _interesting(records, local_tags, remote_state, tag_format, current)
+    open_commits = {r.bump_commit for r in records.values() if r.open and r.bump_commit}
+    parents = {sha: vcs.parent(repo, sha) for sha in {head, *open_commits}}
+    return ReleaseState(
+        project=project,
+        git_dir=git_dir,
+        name=name,
+        version_text=version_text,
+        version_files=source.files,
+        version_source=source.describe(),
+        writes_files=source.writes_files,
+        generated_files=tuple(_relative(project, p) for p in source.generated_files),
+        head=head,
+        branch=vcs.current_branch(repo),
+        branches=tuple(vcs.local_branches(repo)),
+        changed=tuple(changed),
+        untracked=tuple(untracked),
+        local_tags=local_tags,
+        remote=remote_state,
+        remote_error="offline" if offline else (remote_error if remote else f"no remote {config.remote}"),
+        test=views[0],
+        live=views[1],
+        records=records,
+        stored=_stores(git_dir, version_text, records),
+        reachable=frozenset({head, *(sha for sha in interesting if vcs.contains(repo, sha, head))}),
+        parents=parents,
+        changelog_text=_changelog(project, config),
+        commits_since=_commits_since(repo, local_tags, tag_format),
+        tag_format=tag_format,
+        tag_style=tag_style,
+        remote_counts=_remote_counts(repo, remote_state, vcs.current_branch(repo)),
+        prebuilt=_prebuilt(dist) if dist is not None else None,
+        prebuilt_dir=dist,
+        stray=_stray(dist) if dist is not None else (),
+        warnings=tuple(pypirc.pypirc_warnings(pypirc.pypirc_path())),
+    )
+
+
+def _canonical(text: str) -> str:
+    try:
+        return pep440.normalise(text)
+    except ReleaseError:
+        return text
+
+
+def _relative(project: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(project.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _prebuilt(dist: Path) -> tuple[Artifact, ...]:
+    if not dist.is_dir():
+        raise ReleaseError(
+            f"--dist {dist} is not a directory", "pass the folder that holds the sdist and wheels"
+        )
+    files = [p for p in sorted(dist.iterdir()) if p.is_file() and artifact.parse_filename(p.name)]
+    return tuple(sorted((artifact.describe(p) for p in files), key=lambda a: (a.kind != "wheel", a.filename)))
+
+
+def _stray(dist: Path) -> tuple[str, ...]:
+    if not dist.is_dir():
+        return ()
+    return tuple(p.name for p in sorted(dist.iterdir()) if not artifact.parse_filename(p.name))
+
+
+def _commits_since(repo: Any, tags: dict[str, str], tag_format: str) -> int | None:
+    released = {t: v for t in tags for v in tag_versions({t: ""}, tag_format)}
+    if not released:
+        return None
+    last = max(released, key=lambda t: Version(released[t]))
+    return vcs.count_commits(repo, f"{last}..HEAD")
+
+
+def _remote_counts(
+    repo: Any, remote: vcs.RemoteState | None, branch: str | None
+) -> tuple[int | None, int | str | None] | None:
+    head = remote.heads.get(branch or "") if remote is not None else None
+    if not head:
+        return None
+    behind = vcs.count_commits(repo, f"HEAD..{head}")
+    return vcs.count_commits(repo, f"{head}..HEAD"), "unknown (not fetched)" if behind is None else behind
+
+
+def _changelog(project: Path, config: Config) -> str | None:
+    path = project / config.changelog if config.changelog else None
+    return keep_a_changelog.read(path) if path is not None and path.is_file() else None
+
+
+def _repositories(config: Config) -> tuple[Repository, Repository]:
+    # The role decides whose environment credentials apply (TWINE_* only to the live index).
+    test = resolve.resolve_repository(
+        config.test_repository, simple_overrides=config.simple_index, role="test", timeout=config.timeout
+    )
+    live = resolve.resolve_repository(
+        config.repository, simple_overrides=config.simple_index, role="live", timeout=config.timeout
+    )
+    return test, live
+
+
+def _interesting(
+    records: dict[str, Record],
+    tags: dict[str, str],
+    remote: vcs.RemoteState | None,
+    tag_format: str,
+    current: str,
+) -> set[str]:
+    """The commits whose ancestry the planner asks about, each one git call: the remote's branch
+    heads, the open releases' commits, and the tags of the versions in play (not every tag, so
+    start-up does not grow with the history)."""
+    open_records = [r for r in records.values() if r.open]
+    versions = {current, *(r.version for r in open_records)}
+    wanted = {tag_format.format(version=v) for v in versions}
+    remote_tags = remote.tags if remote is not None else {}
+    shas = {sha for tag, sha in {**tags, **remote_tags}.items() if tag in wanted}
+    for record in open_records:
+        shas |= {record.bump_parent, record.bump_commit, record.tag_commit}
+    if remote is not None:
+        shas |= set(remote.heads.values())
+    return {s for s in shas if s}
+
+
+def _stores(git_dir: Path, current: str, records: dict[str, Record]) -> dict[str, tuple[Artifact, ...]]:
+    """Artifacts kept for the current version and every unfinished release; links are dropped."""
+    out: dict[str, tuple[Artifact, ...]] = {}
+    versions = {current, *(v for v, r in records.items() if r.open)}
+    for text in versions:
+        try:
+            ver = pep440.normalise(text)
+        except ReleaseError:
+            continue
+        store = journal.stored_dir(git_dir, ver)
+        if store is None:
+            continue
+        files = [
+            artifact.describe(p)
+            for p in sorted(store.iterdir())
+            if p.is_file() and not p.is_symlink() and artifact.parse_filename(p.name)
+        ]
+        if files:
+            out[ver] = tuple(sorted(files, key=lambda a: (a.kind != "wheel", a.filename)))
+    return out

@@ -1,0 +1,145 @@
+"""The artifact steps: build (or take --dist files), fetch back the release's own files, check them.
+
+The bytes a release publishes are the ones whose sha256 the journal recorded when they were
+built; nothing else is ever uploaded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from releasekit import redact, vcs
+from releasekit.dists import artifact, builder
+from releasekit.dists.artifact import Artifact
+from releasekit.errors import PackageIndexError
+from releasekit.indexes import listing, pypi_rules, upload
+from releasekit.release import journal
+from releasekit.release.killpoints import pause
+
+if TYPE_CHECKING:
+    from releasekit.release.model import Plan
+from releasekit.release.model import StepName
+from releasekit.release.steps.run import Run, done
+
+
+def decide_build(plan: Plan) -> tuple[bool, str]:
+    if plan.complete:
+        return False, "already released"
+    if plan.prebuilt:
+        return (
+            True,
+            f"take the {len(plan.prebuilt)} prebuilt files in {plan.prebuilt_dir} instead of building",
+        )
+    if plan.artifacts:
+        return False, f"the {len(plan.artifacts)} files built by an earlier run are stored"
+    if plan.downloads or plan.expected:
+        return False, "this release's files are on an index; they are fetched back, not rebuilt"
+    return True, "sdist, then wheel from the sdist"
+
+
+def build(run: Run) -> str:
+    plan = run.plan
+    store = run.store
+    journal.remove(store)  # leftovers of a release that was rolled back or never recorded
+    store.parent.mkdir(parents=True, exist_ok=True)
+    run.record(building=True, artifacts={})
+    run.made.add(StepName.BUILD)
+    upload.preload()  # twine's import overlaps the backend's work
+    fresh = Path(tempfile.mkdtemp(prefix=f".{plan.version}-", dir=store.parent))
+    try:
+        built: list[Artifact] = []
+        if plan.prebuilt:
+            (fresh / "dist").mkdir()
+            for art in plan.prebuilt:
+                shutil.copyfile(art.path, fresh / "dist" / art.filename)
+        else:
+            warn = run.reporter.warn
+            built = builder.build_dists(plan.project, fresh / "dist", warn=warn, standby=run.standby)
+        pause("build:built")
+        (fresh / "dist").rename(store)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+    # Built files were hashed as they were collected, and a rename keeps their bytes; copies of
+    # prebuilt files are hashed here, to compare with what the plan read (1 GiB: ~1 s a hash).
+    run.artifacts = [dataclasses.replace(a, path=store / a.filename) for a in built] or artifact.collect(
+        store
+    )
+    if plan.prebuilt and {a.filename: a.sha256 for a in run.artifacts} != plan.expected:
+        raise PackageIndexError(f"the files in {plan.prebuilt_dir} changed while they were copied")
+    run.record(building=False, artifacts={a.filename: a.sha256 for a in run.artifacts})
+    for art in run.artifacts:
+        run.reporter.note(f"  {art.filename}  {art.size:,} bytes  sha256 {art.sha256}")
+    if plan.prebuilt:
+        return f"{len(run.artifacts)} prebuilt files from {plan.prebuilt_dir}"
+    return f"{len(run.artifacts)} files"
+
+
+def undo_build(run: Run) -> str:
+    journal.remove(run.store)
+    run.record(building=False, artifacts={})
+    return ""
+
+
+def decide_download(plan: Plan) -> tuple[bool, str]:
+    if plan.complete:
+        return False, "already released"
+    if not plan.downloads:
+        return False, "nothing to fetch"
+    return (
+        True,
+        f"fetch {len(plan.downloads)} file(s) back, each checked against the sha256 this release built",
+    )
+
+
+def download(run: Run) -> str:
+    store = run.store
+    store.mkdir(parents=True, exist_ok=True)
+    for entry in run.plan.downloads:
+        journal.remove(store / entry.filename)  # never trust what a killed download left
+        expected = run.plan.expected[entry.filename]
+        try:  # streamed, hashed as it arrives, kept only with the sha256 this release built
+            listing.download(entry, store, run.config.timeout * 5, expected_sha256=expected)
+        except PackageIndexError as exc:
+            raise PackageIndexError(
+                f"{redact.printable(entry.filename)} fetched from the index is not usable: {exc.message}",
+                exc.hint or "re-run the same command; if it persists, bump the version (--bump patch)",
+            ) from exc
+        pause("download:one")
+    return f"{len(run.plan.downloads)} file(s), sha256 as built"
+
+
+def load_artifacts(run: Run) -> None:
+    """The release's artifacts: this run's build, or the stored files the plan trusts."""
+    if run.artifacts:
+        return
+    expected = run.plan.expected
+    store = run.store
+    found = artifact.collect(store) if store.is_dir() else []
+    run.artifacts = [a for a in found if expected.get(a.filename) == a.sha256] if expected else found
+    if expected and {a.filename for a in run.artifacts} != set(expected):
+        raise PackageIndexError(
+            f"the stored files of {run.plan.version} are not the ones this release built",
+            "re-run the same command; if it persists, bump the version (--bump patch)",
+        )
+
+
+def decide_check(plan: Plan) -> tuple[bool, str]:
+    return done(plan) or (True, "twine check --strict; names and metadata agree")
+
+
+def check(run: Run) -> str:
+    load_artifacts(run)
+    plan = run.plan
+    artifact.check_consistency(run.artifacts, plan.name, plan.version)
+    tracked = vcs.tracked_files(run.repo, plan.project) | set(plan.generated_files)
+    in_use = [r.password for r in (plan.test, plan.live) if r.password]  # never inside the package
+    artifact.check_contents(run.artifacts, tracked, secrets=in_use)
+    upload.check(run.artifacts)
+    if pypi_rules.applies(run.config.pypi_rules, [plan.test.upload_url, plan.live.upload_url]):
+        pypi_rules.check(run.artifacts)  # what PyPI's upload endpoint refuses, before any upload
+        return "twine check --strict; PyPI's upload rules"
+    return "twine check --strict"

@@ -1,0 +1,72 @@
+"""The release steps, in one ordered registry: name, phase, decision, action, undo.
+
+Adding a step means adding one `Step` to `STEPS`. Each step decides from the plan alone whether
+it runs (and says why), and acts through the job modules. A LOCAL step is undone when the
+release fails before anything is published; a PUBLISHED step is never undone; the POST step
+runs after a complete release and can only warn. Intent is journaled before every act that is
+hard to undo, inside a critical section with the act's own record (see `critical`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from releasekit.config import Config
+from releasekit.dists import verify
+from releasekit.dists.artifact import Artifact
+from releasekit.release import journal
+from releasekit.release.reporter import Reporter
+
+if TYPE_CHECKING:
+    import git
+
+    from releasekit.dists.standby import Standby
+    from releasekit.release.model import Plan
+from releasekit.release.model import Phase, StepName
+
+
+@dataclass
+class Run:
+    """One execution: the plan, the open repository and journal, and what this run changed."""
+
+    plan: Plan
+    config: Config
+    reporter: Reporter
+    repo: git.Repo
+    log: journal.Journal
+    head: str
+    artifacts: list[Artifact] = field(default_factory=list)
+    made: set[StepName] = field(default_factory=set)  # local acts of this run, for rollback
+    published: bool = False  # an upload was at least attempted by this run or an earlier one
+    destinations: list[dict[str, Any]] = field(default_factory=list)
+    verified: set[str] = field(default_factory=set)
+    next_version: str = ""
+    minted: dict[str, Any] = field(default_factory=dict)  # index label -> oidc.MintedToken
+    environments: dict[str, verify.Preparation] = field(default_factory=dict)  # index label -> env
+    standby: Standby | None = None  # build-backend processes started ahead (dists.standby)
+
+    @property
+    def store(self) -> Path:
+        return journal.artifacts_dir(self.plan.git_dir, self.plan.version)
+
+    def record(self, **values: Any) -> None:
+        self.log.update(self.plan.version, **values)
+
+
+Decide = Callable[["Plan"], tuple[bool, str]]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: StepName
+    phase: Phase
+    decide: Decide
+    run: Callable[[Run], str]
+    undo: Callable[[Run], str] | None = None
+
+
+def done(plan: Plan) -> tuple[bool, str] | None:
+    return (False, "already released") if plan.complete else None
