@@ -8,6 +8,7 @@ import pytest
 
 from releasekit.config import Config
 from releasekit.errors import GitError, PackageIndexError, ReleaseError, VersionError
+from releasekit.indexes.credentials import IndexAccess
 from releasekit.indexes.listing import IndexFile
 from releasekit.indexes.resolve import Repository
 from releasekit.release.journal import Record
@@ -15,6 +16,8 @@ from releasekit.release.model import Intent, StepName
 from releasekit.release.plan import make_plan
 from releasekit.release.state import IndexView, ReleaseState
 from releasekit.vcs import RemoteState
+from releasekit.versioning.declared import StaticPyprojectSource
+from releasekit.versioning.literals import Literal
 
 HEAD, PARENT, OTHER = "a" * 40, "b" * 40, "c" * 40
 NAME = "demo"
@@ -44,8 +47,8 @@ def state(
         project=Path("/nonexistent/project"),
         git_dir=Path("/nonexistent/project/.git"),
         name=NAME,
+        source=StaticPyprojectSource(Literal(Path("/nonexistent/project/pyproject.toml"), 0, 0, version)),
         version_text=version,
-        version_files=(),
         head=HEAD,
         branch="main",
         branches=("main",),
@@ -54,8 +57,8 @@ def state(
         local_tags=tags or {},
         remote=RemoteState({"main": remote_head}, remote_tags or {}, "main"),
         remote_error="",
-        test=IndexView(TEST, test or {}),
-        live=IndexView(LIVE, live or {}),
+        test=IndexView(IndexAccess(TEST), test or {}),
+        live=IndexView(IndexAccess(LIVE), live or {}),
         records=records or {},
         stored={},
         reachable=frozenset(reachable),
@@ -172,7 +175,7 @@ def test_plan_refusals(case, observed, intent, error, text):
 
 def test_dry_run_json_names_every_step():
     plan = make_plan(state(), CONFIG, BUMP)
-    shown = plan.as_dict()
+    shown = plan.as_dict(NAME)
     assert [s["name"] for s in shown["steps"]] == [n.value for n in StepName]
     assert all({"run", "why", "phase"} <= set(s) for s in shown["steps"])
 

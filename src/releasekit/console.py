@@ -16,6 +16,7 @@ from releasekit import redact
 if TYPE_CHECKING:
     from releasekit.release.execute import Summary
     from releasekit.release.model import Plan
+    from releasekit.release.state import ReleaseState
 
 # A release leaves some 50,000 objects alive (GitPython, twine, rich, requests, build); at exit the
 # interpreter's final garbage collections walk them all while tearing the modules down, which
@@ -60,28 +61,27 @@ class ConsoleReporter:
         self._write(self._paint("warning: ", "33") + text)
 
 
-def print_plan(reporter: ConsoleReporter, plan: Plan) -> None:
+def print_plan(reporter: ConsoleReporter, state: ReleaseState, plan: Plan) -> None:
     arrow = f"{plan.current_version} -> {plan.version}" if plan.bump else plan.version
     reporter.note(
-        f"releasekit: {plan.name} {arrow} (tag {plan.tag}, branch {plan.branch}, remote {plan.remote})"
+        f"releasekit: {state.name} {arrow} (tag {plan.tag}, branch {plan.branch}, remote {state.remote_name})"
     )
-    for role, repo, files in (("test", plan.test, plan.test_files), ("live", plan.live, plan.live_files)):
-        if role == "live" and plan.test_only:
-            continue
-        held = ", ".join(sorted(files)) or f"nothing for {plan.version}"
+    for target in plan.in_play:
+        repo = target.access.repository
+        held = ", ".join(sorted(target.holds)) or f"nothing for {plan.version}"
         creds = f"credentials from {repo.credential_source}" if repo.has_credentials else "no credentials"
-        reporter.note(f"  {role} index: {repo.label} {repo.upload_url} ({creds}); holds {held}")
+        reporter.note(f"  {target.role.value} index: {repo.label} {repo.upload_url} ({creds}); holds {held}")
         reporter.note(f"    read back from {repo.simple_url} ({repo.simple_rule})")
     for note in plan.notes:
         if note.startswith("warning: "):
             reporter.warn(note.removeprefix("warning: "))
         else:
             reporter.note(f"  note: {note}")
-    if plan.release_notes:
+    if plan.release_notes.text:
         reporter.note(f"  release notes for {plan.version}:")
-        for line in plan.release_notes.splitlines():
+        for line in plan.release_notes.text.splitlines():
             reporter.note(f"    {line}")
-    for warning in plan.warnings:
+    for warning in state.warnings:
         reporter.warn(warning)
 
 
@@ -92,9 +92,9 @@ def print_summary(reporter: ConsoleReporter, summary: Summary) -> None:
     state = "released" if summary.complete else "published to the test index (nothing pushed)"
     reporter.note(f"{summary.name} {summary.version} {state}")
     for dest in summary.destinations:
-        verified = "verified" if dest["verified"] else "not verified"
-        reporter.note(f"  {dest['index']}: {dest['simple_url']}{summary.name}/ ({verified})")
-        for filename, outcome in dest["files"].items():
+        verified = "verified" if dest.verified else "not verified"
+        reporter.note(f"  {dest.index}: {dest.simple_url}{summary.name}/ ({verified})")
+        for filename, outcome in dest.files.items():
             reporter.note(f"    {filename}: {outcome}")
     if summary.pushed:
         reporter.note(f"  git: {summary.tag} pushed to {summary.remote}")

@@ -30,8 +30,8 @@ from releasekit.errors import Aborted, ConfigError, Interrupted, ReleaseError
 if TYPE_CHECKING:
     from releasekit.config import Config
     from releasekit.dists.standby import Standby
-    from releasekit.indexes.trusted_publishing import MintedToken
-    from releasekit.release.model import Plan
+    from releasekit.release.model import Intent, Plan
+    from releasekit.release.state import ReleaseState
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -81,10 +81,11 @@ def _overrides(c: Context) -> dict[str, Any]:
     return dict(section) if section else {}
 
 
-def _confirm(plan: Plan) -> bool:
+def _confirm(state: ReleaseState, plan: Plan) -> bool:
+    live = state.live.repository
     prompt = (
-        f"Publish {plan.name} {plan.version} to {plan.live.label} ({plan.live.upload_url}) "
-        f"and push {plan.tag} to {plan.remote}? Type the version to confirm: "
+        f"Publish {state.name} {plan.version} to {live.label} ({live.upload_url}) "
+        f"and push {plan.tag} to {state.remote_name}? Type the version to confirm: "
     )
     print(redact.scrub(prompt), end="", file=sys.stderr, flush=True)
     return sys.stdin.readline().strip() == plan.version
@@ -132,19 +133,9 @@ def release(
     from releasekit.dists.standby import Standby
     from releasekit.release import journal
     from releasekit.release.execute import execute
-    from releasekit.release.model import Intent, StepName
-    from releasekit.release.plan import make_plan, preflight
     from releasekit.release.recover import recover
-    from releasekit.release.state import observe
-    from releasekit.release.steps.git import probe_push
 
-    for flag, given in (("--bump", bump), ("--pre", pre), ("--new-version", new_version)):
-        if given is not None and not given.strip():  # "" would silently release the current version
-            raise ReleaseError(f"{flag} was given an empty value", f"pass {flag} VALUE, or leave {flag} out")
-    if bump and new_version:
-        raise ReleaseError("--bump and --new-version cannot be combined", "choose one")
-    if pre and not bump:
-        raise ReleaseError("--pre goes with --bump", "e.g. --bump minor --pre rc, or --bump pre --pre b")
+    _check_release_flags(bump=bump, pre=pre, new_version=new_version)
     project = Path.cwd()
     reporter = ConsoleReporter()
     flags = {"repository": repository, "test-repository": test_repository}
@@ -154,83 +145,78 @@ def release(
                        allow_empty_changelog=allow_empty_changelog, **flags)  # fmt: skip
     git_dir = vcs.git_dir(vcs.open_repo(project), project)
     if abort:
-        from releasekit.release.abort import abort as abort_release
-
-        with journal.release_lock(git_dir, "releasekit release --abort"):
-            undone = abort_release(project, config)
-        for line in undone:
-            reporter.step("abort", "done", line)
+        _abort(project, config, git_dir, reporter)
         return
-    intent = Intent(
-        test_only=test,
-        bump=bump,
-        pre=pre,
-        new_version=new_version,
-        dry_run=dry_run,
-        yes=yes,
-        allow_empty_changelog=allow_empty_changelog,
-        can_confirm=sys.stdin.isatty(),
-        command=tuple(command),
-        dist=Path(dist).resolve() if dist else None,
-    )
-
-    def planned(standby: Standby | None = None) -> tuple[Plan, dict[str, MintedToken]]:
-        """Observe, plan, mint, show, refuse: the same for a dry run and a release."""
-        state = observe(project, config, dist=intent.dist, remote=not test)
-        plan, minted = _trusted_publishing(make_plan(state, config, intent), config)
-        if standby is not None and plan.will(StepName.BUILD) and not plan.prebuilt:
-            standby.start()  # every credential is registered by now (observe, minting)
-        console.print_plan(reporter, plan)
-        if dry_run:
-            for step in plan.steps:
-                reporter.step(step.name.value, "would" if step.run else "skipped", step.why)
-        preflight(plan, intent, config.timeout)
-        if plan.will(StepName.PUSH):
-            probe_push(plan, vcs.open_repo(project), config.timeout)
-        return plan, minted
-
+    intent = _intent(command, test=test, bump=bump, pre=pre, new_version=new_version, dry_run=dry_run,
+                     yes=yes, allow_empty_changelog=allow_empty_changelog, dist=dist)  # fmt: skip
     if dry_run:
-        plan, _ = planned()
+        state, plan = _planned(project, config, intent, reporter)
         reporter.note("dry run: preflight passed; nothing was changed")
         if json_:
-            print(redact.scrub(json.dumps(plan.as_dict(), indent=2)))
+            print(redact.scrub(json.dumps(plan.as_dict(state.name), indent=2)))
         return
     # Build-backend processes, started once the plan says it builds, import the backend while
     # the release bumps and tags (dists.standby); whatever is left of them goes with the release.
     with journal.release_lock(git_dir, " ".join(["releasekit", *command])), Standby(project) as standby:
         for line in recover(project):
             reporter.step("recover", "done", line)
-        plan, minted = planned(standby)
-        if plan.needs_confirmation and not yes and not _confirm(plan):
+        state, plan = _planned(project, config, intent, reporter, standby)
+        if plan.needs_confirmation and not yes and not _confirm(state, plan):
             raise Aborted("not confirmed; nothing was changed")
-        summary = execute(plan, config, reporter, command, minted=minted, standby=standby)
+        summary = execute(state, plan, config, reporter, command, standby=standby)
     console.print_summary(reporter, summary)
     if json_:
         print(redact.scrub(json.dumps(summary.as_dict(), indent=2)))
 
 
-def _trusted_publishing(plan: Plan, config: Config) -> tuple[Plan, dict[str, MintedToken]]:
-    """Mint a token for each index the plan uploads to that has none (PyPI's trusted publishing).
+def _check_release_flags(*, bump: str | None, pre: str | None, new_version: str | None) -> None:
+    for flag, given in (("--bump", bump), ("--pre", pre), ("--new-version", new_version)):
+        if given is not None and not given.strip():  # "" would silently release the current version
+            raise ReleaseError(f"{flag} was given an empty value", f"pass {flag} VALUE, or leave {flag} out")
+    if bump and new_version:
+        raise ReleaseError("--bump and --new-version cannot be combined", "choose one")
+    if pre and not bump:
+        raise ReleaseError("--pre goes with --bump", "e.g. --bump minor --pre rc, or --bump pre --pre b")
 
-    Done before preflight, so a refused exchange stops the release before any byte is uploaded.
-    """
-    import dataclasses
 
-    from releasekit.indexes import trusted_publishing
+def _intent(command: list[str], *, dist: str | None, test: bool, **flags: Any) -> Intent:
+    from releasekit.release.model import Intent
+
+    dist_dir = Path(dist).resolve() if dist else None
+    can_confirm = sys.stdin.isatty()
+    return Intent(test_only=test, can_confirm=can_confirm, command=tuple(command), dist=dist_dir, **flags)
+
+
+def _abort(project: Path, config: Config, git_dir: Path, reporter: ConsoleReporter) -> None:
+    from releasekit.release import journal
+    from releasekit.release.abort import abort as abort_release
+
+    with journal.release_lock(git_dir, "releasekit release --abort"):
+        undone = abort_release(project, config)
+    for line in undone:
+        reporter.step("abort", "done", line)
+
+
+def _planned(
+    project: Path, config: Config, intent: Intent, reporter: ConsoleReporter, standby: Standby | None = None
+) -> tuple[ReleaseState, Plan]:
+    """Observe, plan, make credentials ready, show, refuse: the same for a dry run and a release."""
     from releasekit.release.model import StepName
+    from releasekit.release.plan import make_plan
+    from releasekit.release.preflight import preflight, prepare_credentials
+    from releasekit.release.state import observe
 
-    minted: dict[str, MintedToken] = {}
-    for step in (StepName.UPLOAD_TEST, StepName.UPLOAD_LIVE):
-        if not plan.will(step):
-            continue
-        test = step is StepName.UPLOAD_TEST
-        repo, token = trusted_publishing.publish_as(
-            plan.test if test else plan.live, setting=config.trusted_publishing, timeout=config.timeout
-        )
-        plan = dataclasses.replace(plan, test=repo) if test else dataclasses.replace(plan, live=repo)
-        if token is not None:
-            minted[repo.label] = token
-    return plan, minted
+    state = observe(project, config, dist=intent.dist, remote=not intent.test_only)
+    plan = make_plan(state, config, intent)
+    prepare_credentials(plan)
+    if standby is not None and plan.will(StepName.BUILD) and not plan.artifacts.prebuilt:
+        standby.start()  # every credential is registered by now (observe, minting)
+    console.print_plan(reporter, state, plan)
+    if intent.dry_run:
+        for step in plan.steps:
+            reporter.step(step.name.value, "would" if step.run else "skipped", step.why)
+    preflight(state, plan, intent, config)
+    return state, plan
 
 
 def _command(**flags: str | bool | None) -> list[str]:

@@ -31,7 +31,7 @@ from releasekit.config import Config
 from releasekit.errors import BurntError, Interrupted, ReleaseError
 from releasekit.release import journal
 from releasekit.release.killpoints import pause
-from releasekit.release.model import Phase, Plan, StepName
+from releasekit.release.model import Destination, Phase, Plan, StepName
 from releasekit.release.reporter import Reporter
 from releasekit.release.signals import critical
 from releasekit.release.steps.registry import STEPS
@@ -40,6 +40,7 @@ from releasekit.versioning import pep440
 
 if TYPE_CHECKING:
     from releasekit.dists.standby import Standby
+    from releasekit.release.state import ReleaseState
 
 
 Outcome = str  # "done" | "skipped" | "failed"
@@ -66,7 +67,7 @@ class Summary:
     tag: str
     commit: str = ""
     files: list[dict[str, Any]] = field(default_factory=list)
-    destinations: list[dict[str, Any]] = field(default_factory=list)
+    destinations: list[Destination] = field(default_factory=list)
     steps: list[StepResult] = field(default_factory=list)
     pushed: bool = False
     remote: str = ""
@@ -82,7 +83,7 @@ class Summary:
             "tag": self.tag,
             "commit": self.commit,
             "files": self.files,
-            "destinations": self.destinations,
+            "destinations": [d.as_dict() for d in self.destinations],
             "steps": [s.as_dict() for s in self.steps],
             "pushed": self.pushed,
             "remote": self.remote,
@@ -94,33 +95,33 @@ class Summary:
 
 
 def execute(
+    state: ReleaseState,
     plan: Plan,
     config: Config,
     reporter: Reporter,
     command: list[str],
     *,
-    minted: dict[str, Any] | None = None,
     standby: Standby | None = None,
 ) -> Summary:
     """Run every step of the plan; on failure, roll back or say how to finish.
 
-    `minted` holds the trusted-publishing tokens by index label; uploads renew them when they
-    are about to expire; `standby` holds build-backend processes started ahead (dists.standby).
+    `standby` holds build-backend processes started ahead (dists.standby).
     """
-    repo = vcs.open_repo(plan.project)
-    log = journal.load(plan.git_dir)
+    repo = vcs.open_repo(state.project)
+    log = journal.load(state.git_dir)
     record = log.records().get(plan.version)
-    run = Run(plan, config, reporter, repo, log, head=plan.head, minted=dict(minted or {}), standby=standby)
-    run.published = bool(plan.test_files or plan.live_files) or bool(
+    run = Run(state, plan, config, reporter, repo, log, head=state.head, standby=standby)
+    run.published = any(t.holds for t in plan.targets) or bool(
         record is not None and record.open and record.published
     )
-    summary = Summary(plan.name, plan.version, plan.tag, remote=plan.remote, release_notes=plan.release_notes)
+    summary = Summary(
+        state.name, plan.version, plan.tag, remote=state.remote_name, release_notes=plan.release_notes.text
+    )
     log.begin(plan.version, command)
     try:
         for step in STEPS:
-            if step.phase is Phase.POST:
-                continue
-            summary.steps.append(_run_step(run, step.name, step.run))
+            if step.phase is not Phase.POST:
+                summary.steps.append(_run_step(run, step.name, step.run))
     except BaseException as exc:
         raise _explain(run, exc) from exc
     pause("finish")
@@ -157,22 +158,17 @@ def _run_step(run: Run, name: StepName, action: Any) -> StepResult:
 
 def _finish(run: Run, summary: Summary) -> None:
     plan = run.plan
-    for label in (plan.test.label, *(() if plan.test_only else (plan.live.label,))):
-        repo = plan.test if label == plan.test.label else plan.live
-        dest = next((d for d in run.destinations if d["index"] == label), None)
-        if dest is None:
-            dest = {"index": label, "upload_url": repo.upload_url, "simple_url": repo.simple_url,
-                    "files": {}, "verified": False}  # fmt: skip
-            run.destinations.append(dest)
-        for name in plan.expected or {a.filename: "" for a in run.artifacts}:
-            dest["files"].setdefault(name, "present")
-        dest["verified"] = label in run.verified or label in plan.verified
-    summary.destinations = sorted(run.destinations, key=lambda d: d["index"] != plan.test.label)
+    for target in plan.in_play:
+        dest = run.destinations[target.label]
+        for name in plan.artifacts.expected or {a.filename: "" for a in run.artifacts}:
+            dest.files.setdefault(name, "present")
+        dest.verified = dest.verified or target.verified
+    summary.destinations = list(run.destinations.values())
     summary.files = [
         {"filename": a.filename, "size": a.size, "sha256": a.sha256, "path": str(a.path)}
         for a in run.artifacts
     ]
-    summary.commit = run.plan.tag_commit if run.plan.tag_commit != run.plan.head else run.head
+    summary.commit = plan.tag_commit if plan.tag_commit != run.state.head else run.head
     summary.pushed = not plan.test_only
     summary.complete = not plan.test_only
     summary.already_released = plan.complete
@@ -223,9 +219,9 @@ def _explain(run: Run, exc: BaseException) -> BaseException:
             hint += "; " + "; ".join(failed)
         return type(base)(base.message, f"{base.hint}; {hint}" if base.hint else hint)
     done = [
-        f"{d['index']}: {sum(1 for o in d['files'].values() if o in ('uploaded', 'present'))} file(s)"
-        for d in run.destinations
-        if d["files"]
+        f"{d.index}: {sum(1 for o in d.files.values() if o in ('uploaded', 'present'))} file(s)"
+        for d in run.destinations.values()
+        if d.files
     ]
     so_far = f"done so far: {', '.join(done)}" if done else "no file is confirmed on an index yet"
     if isinstance(base, BurntError):

@@ -3,15 +3,17 @@
 `make_plan(state, config, intent)` reads nothing and changes nothing. An unfinished release named
 by the journal is resumed, not bumped past (whatever `--bump` says); a version that reached the
 live index is always finished (its tag pushed) before anything else can start. Each step of the
-registry then decides from the plan whether it runs and why. Every refusal happens here, or in
-`preflight`, with nothing changed.
+registry then decides from the state and the plan whether it runs and why. Every refusal happens
+here, or in `preflight`, with nothing changed.
+
+`make_plan` runs in phases, each a function of its own: the git checks, the target version, what
+the indexes hold of it, the tag, where the files come from, each index's target, completion.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
-from pathlib import Path
 
 from packaging.version import Version
 
@@ -19,17 +21,85 @@ from releasekit.changelog import keep_a_changelog
 from releasekit.config import Config
 from releasekit.dists import artifact
 from releasekit.dists.artifact import Artifact
-from releasekit.errors import Aborted, BurntError, CredentialsError, GitError, PackageIndexError, VersionError
-from releasekit.indexes import listing, pypi_rules, urls
+from releasekit.errors import BurntError, GitError, PackageIndexError, VersionError
+from releasekit.indexes import pypi_rules, urls
 from releasekit.indexes.listing import IndexFile
 from releasekit.release import journal
 from releasekit.release.journal import Record
-from releasekit.release.model import Intent, Plan, PlannedStep, StepName
+from releasekit.release.model import (
+    ArtifactOrigin,
+    IndexTarget,
+    Intent,
+    Plan,
+    PlannedStep,
+    ReleaseNotes,
+    Role,
+)
 from releasekit.release.resume import open_record, published_live, to_resume
 from releasekit.release.state import IndexView, ReleaseState
 from releasekit.release.steps.registry import STEPS
 from releasekit.versioning import pep440
 from releasekit.versioning.tags import released_versions
+
+
+def make_plan(
+    state: ReleaseState, config: Config, intent: Intent, now: datetime.datetime | None = None
+) -> Plan:
+    """Decide every step from the observed state; raise on anything unsafe.
+
+    `now` (default: the clock) is the one outside fact: PyPI's 14-day window for new files.
+    """
+    notes: list[str] = []
+    branch, tag_checkout = _git_checks(state, config, intent)
+    resume = to_resume(state, open_record(state), notes)
+    current, version, bump = _target(state, intent, resume, notes)
+    if resume is None:
+        _moves_forward(state, version)
+    tag = state.tag_for(version)
+    test_files, live_files = _held_by_indexes(state, version, resume, tag)
+    published = bool(test_files or live_files) or (resume is not None and resume.published)
+    tag_commit, tag_exists, retag = _tag_checks(state, config, tag, bump, resume, published)
+    record = resume if resume is not None else state.records.get(version)
+    released = _released(state, intent, live_files, tag, tag_commit)
+    origin = _artifact_origin(state, record, version, (test_files, live_files), released, notes)
+    when = now or datetime.datetime.now(datetime.UTC)
+    targets = _targets(state, config, record, version, origin, (test_files, live_files), released, when)
+    pushed = _pushed(state, tag, tag_commit, branch, tag_checkout)
+    complete = bool(live_files) and targets[1].missing == () and pushed and not intent.test_only
+    release_notes = _release_notes(state, config, intent, version, tag_exists or complete, notes)
+    _closing_notes(state, config, intent, targets, notes, complete=complete, version=version, tag=tag)
+    plan = Plan(
+        version=version, current_version=current, bump=bump, tag=tag, tag_commit=tag_commit,
+        branch=branch, targets=targets, test_only=intent.test_only, artifacts=origin,
+        release_notes=release_notes, tag_exists=tag_exists, retag=retag, pushed=pushed,
+        resumed=resume is not None, complete=complete,
+        post_release=config.post_release == "dev" and not intent.test_only and not complete,
+        verify=config.verify, finish_command=resume.command if resume is not None else (),
+        notes=tuple(notes),
+    )  # fmt: skip
+    steps = tuple(PlannedStep(s.name, s.phase, *s.decide(state, plan)) for s in STEPS)
+    return dataclasses.replace(plan, steps=steps)
+
+
+def _git_checks(state: ReleaseState, config: Config, intent: Intent) -> tuple[str, bool]:
+    """(the branch released from, whether this is CI's checkout of a pushed tag); refusals."""
+    if urls.same_index(state.test.repository.upload_url, state.live.repository.upload_url):
+        raise PackageIndexError(
+            f"the test and live repositories are the same ({state.test.repository.upload_url})",
+            "set test-repository and repository to different indexes",
+        )
+    release_branch = _release_branch(config, state)
+    tag_checkout = _tag_checkout(state) and not intent.bump and not intent.new_version
+    branch = release_branch if tag_checkout else _check_tree(state, release_branch)
+    if tag_checkout and (state.changed or state.untracked):
+        _check_tree(state, release_branch)
+    remote_head = state.remote.heads.get(branch) if state.remote else None
+    if remote_head and not state.contains(remote_head):
+        raise GitError(
+            f"branch '{branch}' is behind {config.remote}/{branch}",
+            f"git pull {config.remote} {branch} first, then re-run",
+        )
+    return branch, tag_checkout
 
 
 def _release_branch(config: Config, state: ReleaseState) -> str:
@@ -43,7 +113,7 @@ def _release_branch(config: Config, state: ReleaseState) -> str:
     raise GitError("cannot tell the release branch", "set release-branch in [tool.releasekit]")
 
 
-def _tag_checkout(state: ReleaseState, config: Config) -> bool:
+def _tag_checkout(state: ReleaseState) -> bool:
     """A detached HEAD at a release tag that is on the remote: how CI checks out a tag push."""
     tag = state.tag_for(pep440.normalise(state.version_text))
     remote_sha = state.remote.tags.get(tag) if state.remote else None
@@ -101,36 +171,14 @@ def _check_tree(state: ReleaseState, release_branch: str) -> str:
 
 
 def _target(
-    state: ReleaseState, config: Config, intent: Intent, resume: Record | None, notes: list[str]
+    state: ReleaseState, intent: Intent, resume: Record | None, notes: list[str]
 ) -> tuple[str, str, bool]:
     """(current, target, bump) from the files, the flags and the release being resumed."""
     current = pep440.normalise(state.version_text)
     if resume is not None:
-        asked = intent.new_version and pep440.normalise(intent.new_version)
-        if asked and asked != resume.version:
-            raise VersionError(
-                f"the release of {resume.version} is unfinished; {asked} cannot start before it ends",
-                f"finish it: {' '.join(resume.command) or 'releasekit release --yes'}"
-                + ("" if published_live(state, resume) else "; or undo it: releasekit release --abort"),
-            )
-        if intent.bump:
-            notes.append(f"resuming the unfinished release of {resume.version} (not bumping again)")
-        return current, resume.version, False
+        return _resumed_target(state, intent, resume, current, notes)
     if intent.new_version is not None:
-        requested = pep440.normalise(intent.new_version)
-        if requested != intent.new_version:
-            notes.append(f"version '{intent.new_version}' normalised to '{requested}' (PEP 440)")
-        if Version(requested) < Version(current):
-            raise VersionError(
-                f"version {requested} is not greater than the current one ({current})",
-                "versions only move forward: choose a greater --new-version",
-            )
-        # A non-canonical spelling in the files (2.3.0.dev) is rewritten canonically.
-        return (
-            current,
-            requested,
-            (requested != state.version_text and state.writes_files) or requested != current,
-        )
+        return _requested_target(state, intent.new_version, current, notes)
     if current != state.version_text and not intent.bump:
         unfinished = Version(current).is_devrelease or Version(current).is_prerelease
         raise VersionError(
@@ -138,22 +186,8 @@ def _target(
             (f"--bump final releases {Version(current).base_version}; " if unfinished else "")
             + f"--new-version {current} releases it as it is, written canonically",
         )
-    tag_at_head = state.local_tags.get(state.tag_for(current)) == state.head
     if intent.bump:
-        proposed = pep440.next_version(current, intent.bump, intent.pre)
-        remote_tag = state.remote.tags.get(state.tag_for(current)) if state.remote else None
-        if tag_at_head and remote_tag != state.head:
-            notes.append(f"resuming {current}: its bump and tag were made by an earlier run (not {proposed})")
-            return current, current, False
-        finished = state.records.get(current)
-        rerun = finished is not None and finished.closed == "finished" and finished.command == intent.command
-        if rerun and tag_at_head and remote_tag == state.head and state.live.holds(state.name, current):
-            # The very command that released this commit, again: a re-run after a kill that came
-            # after the release was recorded complete, not a new release (rc -> final, another
-            # command, goes on; so does --new-version).
-            notes.append(f"{current} was released from this commit by this same command; nothing to do")
-            return current, current, False
-        return current, proposed, True
+        return _bumped_target(state, intent, current, notes)
     if Version(current).is_devrelease:
         raise VersionError(
             f"{current} is a development version (the files moved on after the last release)",
@@ -162,7 +196,59 @@ def _target(
     return current, current, False
 
 
-def _moves_forward(state: ReleaseState, config: Config, target: str) -> None:
+def _resumed_target(
+    state: ReleaseState, intent: Intent, resume: Record, current: str, notes: list[str]
+) -> tuple[str, str, bool]:
+    asked = intent.new_version and pep440.normalise(intent.new_version)
+    if asked and asked != resume.version:
+        raise VersionError(
+            f"the release of {resume.version} is unfinished; {asked} cannot start before it ends",
+            f"finish it: {' '.join(resume.command) or 'releasekit release --yes'}"
+            + ("" if published_live(state, resume) else "; or undo it: releasekit release --abort"),
+        )
+    if intent.bump:
+        notes.append(f"resuming the unfinished release of {resume.version} (not bumping again)")
+    return current, resume.version, False
+
+
+def _requested_target(
+    state: ReleaseState, new_version: str, current: str, notes: list[str]
+) -> tuple[str, str, bool]:
+    requested = pep440.normalise(new_version)
+    if requested != new_version:
+        notes.append(f"version '{new_version}' normalised to '{requested}' (PEP 440)")
+    if Version(requested) < Version(current):
+        raise VersionError(
+            f"version {requested} is not greater than the current one ({current})",
+            "versions only move forward: choose a greater --new-version",
+        )
+    # A non-canonical spelling in the files (2.3.0.dev) is rewritten canonically.
+    bump = (requested != state.version_text and state.writes_files) or requested != current
+    return current, requested, bump
+
+
+def _bumped_target(
+    state: ReleaseState, intent: Intent, current: str, notes: list[str]
+) -> tuple[str, str, bool]:
+    assert intent.bump is not None
+    proposed = pep440.next_version(current, intent.bump, intent.pre)
+    tag_at_head = state.local_tags.get(state.tag_for(current)) == state.head
+    remote_tag = state.remote.tags.get(state.tag_for(current)) if state.remote else None
+    if tag_at_head and remote_tag != state.head:
+        notes.append(f"resuming {current}: its bump and tag were made by an earlier run (not {proposed})")
+        return current, current, False
+    finished = state.records.get(current)
+    rerun = finished is not None and finished.closed == "finished" and finished.command == intent.command
+    if rerun and tag_at_head and remote_tag == state.head and state.live.holds(state.name, current):
+        # The very command that released this commit, again: a re-run after a kill that came
+        # after the release was recorded complete, not a new release (rc -> final, another
+        # command, goes on; so does --new-version).
+        notes.append(f"{current} was released from this commit by this same command; nothing to do")
+        return current, current, False
+    return current, proposed, True
+
+
+def _moves_forward(state: ReleaseState, target: str) -> None:
     remote_tags = state.remote.tags if state.remote else {}
     tags = {**state.local_tags, **remote_tags}
     released = released_versions(tags, state.name, state.tag_format) | state.live.versions()
@@ -267,13 +353,13 @@ def _tag_checks(
 
 def _release_notes(
     state: ReleaseState, config: Config, intent: Intent, target: str, tagged: bool, notes: list[str]
-) -> tuple[Path | None, str, bool]:
+) -> ReleaseNotes:
     """The changelog's notes for this version; refuse a live release that has none."""
     path = state.project / config.changelog if config.changelog else None
     if path is None or state.changelog_text is None:
         if config.changelog:
             notes.append(f"no {config.changelog}: release notes skipped")
-        return None, "", False
+        return ReleaseNotes()
     found = keep_a_changelog.notes_for(path, target, state.changelog_text)
     roll = found.needs_roll and not tagged
     if not found.text:
@@ -284,7 +370,7 @@ def _release_notes(
             raise keep_a_changelog.ChangelogError(
                 message, "write what changed under '## [Unreleased]', or pass --allow-empty-changelog"
             )
-    return path, found.text, roll
+    return ReleaseNotes(path, found.text, roll)
 
 
 def _held(view: IndexView, name: str, ver: str) -> dict[str, IndexFile]:
@@ -293,171 +379,126 @@ def _held(view: IndexView, name: str, ver: str) -> dict[str, IndexFile]:
     return view.holds(name, ver)
 
 
-def _pypi_rules(config: Config, state: ReleaseState) -> bool:
-    urls = [state.test.repository.upload_url, state.live.repository.upload_url]
-    return pypi_rules.applies(config.pypi_rules, urls)
-
-
-def make_plan(
-    state: ReleaseState, config: Config, intent: Intent, now: datetime.datetime | None = None
-) -> Plan:
-    """Decide every step from the observed state; raise on anything unsafe.
-
-    `now` (default: the clock) is the one outside fact: PyPI's 14-day window for new files.
-    """
-    now = now or datetime.datetime.now(datetime.UTC)
-    notes: list[str] = []
-    if urls.same_index(state.test.repository.upload_url, state.live.repository.upload_url):
+def _held_by_indexes(
+    state: ReleaseState, version: str, resume: Record | None, tag: str
+) -> tuple[dict[str, IndexFile], dict[str, IndexFile]]:
+    """What each index holds of the version; a version there that no release here made is refused."""
+    test_files, live_files = _held(state.test, state.name, version), _held(state.live, state.name, version)
+    ours = resume is not None or state.local_tags.get(tag) == state.head
+    if test_files and not ours:
         raise PackageIndexError(
-            f"the test and live repositories are the same ({state.test.repository.upload_url})",
-            "set test-repository and repository to different indexes",
-        )
-    release_branch = _release_branch(config, state)
-    tag_checkout = _tag_checkout(state, config) and not intent.bump and not intent.new_version
-    branch = release_branch if tag_checkout else _check_tree(state, release_branch)
-    if tag_checkout and (state.changed or state.untracked):
-        _check_tree(state, release_branch)
-    remote_head = state.remote.heads.get(branch) if state.remote else None
-    if remote_head and not state.contains(remote_head):
-        raise GitError(
-            f"branch '{branch}' is behind {config.remote}/{branch}",
-            f"git pull {config.remote} {branch} first, then re-run",
-        )
-    record = open_record(state)
-    resume = to_resume(state, record, notes)
-    current, target, bump = _target(state, config, intent, resume, notes)
-    tag = state.tag_for(target)
-    if resume is None:
-        _moves_forward(state, config, target)
-    test_files, live_files = _held(state.test, state.name, target), _held(state.live, state.name, target)
-    published = bool(test_files or live_files) or (resume is not None and resume.published)
-    if test_files and resume is None and state.local_tags.get(tag) != state.head:
-        raise PackageIndexError(
-            f"{state.test.label} already holds {target} ({', '.join(sorted(test_files))}), "
+            f"{state.test.label} already holds {version} ({', '.join(sorted(test_files))}), "
             "from no release at HEAD",
             "bump the version (--bump patch)",
         )
-    if live_files and resume is None and state.local_tags.get(tag) != state.head:
+    if live_files and not ours:
         raise PackageIndexError(
-            f"{target} is already on {state.live.label}", "bump the version (--bump patch)"
+            f"{version} is already on {state.live.label}", "bump the version (--bump patch)"
         )
-    tag_commit, tag_exists, retag = _tag_checks(state, config, tag, bump, resume, published)
-    journal_record = resume if resume is not None else state.records.get(target)
-    prebuilt: tuple[Artifact, ...] = ()
-    artifacts: tuple[Artifact, ...]
-    downloads: tuple[IndexFile, ...]
+    return test_files, live_files
+
+
+def _released(
+    state: ReleaseState, intent: Intent, live_files: dict[str, IndexFile], tag: str, tag_commit: str
+) -> bool:
+    """The live index holds an sdist and a wheel and the remote has the tag at the release commit."""
     remote_tag = state.remote.tags.get(tag) if state.remote else None
     kinds = {k for k, *_ in filter(None, map(artifact.parse_filename, live_files))}
-    released = kinds == {"sdist", "wheel"} and remote_tag is not None and remote_tag == tag_commit
-    if released and not intent.test_only:
+    done = kinds == {"sdist", "wheel"} and remote_tag is not None and remote_tag == tag_commit
+    return done and not intent.test_only
+
+
+def _artifact_origin(
+    state: ReleaseState,
+    record: Record | None,
+    version: str,
+    held: tuple[dict[str, IndexFile], dict[str, IndexFile]],
+    released: bool,
+    notes: list[str],
+) -> ArtifactOrigin:
+    """Where the release's bytes come from: the live index (done), --dist, the store, or a build."""
+    test_files, live_files = held
+    if released:
         # Complete already (live index and tag): nothing local is needed to say so. This is also
         # "release locally, CI confirms", whose own build has other bytes than the released ones.
-        artifacts, expected, downloads = (), {f: e.sha256 or "" for f, e in live_files.items()}, ()
         if state.prebuilt is not None:
             notes.append(
-                f"{target} is already on {state.live.label} with its tag: {state.prebuilt_dir} is unused"
+                f"{version} is already on {state.live.label} with its tag: {state.prebuilt_dir} is unused"
             )
-    elif state.prebuilt is not None:  # the given files are the release's bytes: the indexes must agree
-        prebuilt = _check_prebuilt(state, target)
-        artifacts, expected, downloads = (), {a.filename: a.sha256 for a in prebuilt}, ()
-        recorded = journal_record.artifacts if journal_record is not None else {}
+        return ArtifactOrigin(expected={f: e.sha256 or "" for f, e in live_files.items()})
+    if state.prebuilt is not None:  # the given files are the release's bytes: the indexes must agree
+        prebuilt = _check_prebuilt(state, version)
+        expected = {a.filename: a.sha256 for a in prebuilt}
+        recorded = record.artifacts if record is not None else {}
         if recorded and recorded != expected:
             raise PackageIndexError(
                 f"the files in {state.prebuilt_dir} are not the ones this release built before",
                 "finish the release without --dist, or bump the version",
             )
-    else:
-        artifacts, expected, downloads = _artifacts(
-            state, journal_record, target, test_files, live_files, notes
-        )
-    released = released and not intent.test_only
-    test_missing: tuple[str, ...] | None = None
-    if released:
-        test_missing = ()  # the release is done; what the test index holds no longer matters
-    elif expected:
-        test_missing = _compare(expected, test_files, state.test.label, target)
-    live_missing = _compare(expected, live_files, state.live.label, target) if expected else None
+        return ArtifactOrigin(prebuilt=prebuilt, expected=expected)
+    stored, expected, downloads = _artifacts(state, record, version, test_files, live_files, notes)
+    return ArtifactOrigin(stored=stored, downloads=downloads, expected=expected)
+
+
+def _targets(
+    state: ReleaseState,
+    config: Config,
+    record: Record | None,
+    version: str,
+    origin: ArtifactOrigin,
+    held: tuple[dict[str, IndexFile], dict[str, IndexFile]],
+    released: bool,
+    now: datetime.datetime,
+) -> tuple[IndexTarget, IndexTarget]:
+    """Each index's part: what it holds, what it lacks, whether an earlier run verified it there."""
+    rules = pypi_rules.applies(
+        config.pypi_rules, [state.test.repository.upload_url, state.live.repository.upload_url]
+    )
+    out = []
+    for role, view, files in ((Role.TEST, state.test, held[0]), (Role.LIVE, state.live, held[1])):
+        missing: tuple[str, ...] | None = None
+        if role is Role.TEST and released:
+            missing = ()  # the release is done; what the test index holds no longer matters
+        elif origin.expected:
+            missing = _compare(origin.expected, files, view.label, version)
+        if files and missing and rules:  # adding files to an existing release
+            first = min((e.upload_time for e in files.values() if e.upload_time), default=None)
+            pypi_rules.check_upload_window(first, now, release=f"{version} on {view.label}")
+        verified = record is not None and _verified(record, view.label, origin.expected)
+        out.append(IndexTarget(role, view.access, files, missing, verified, new=not view.files))
+    return out[0], out[1]
+
+
+def _pushed(state: ReleaseState, tag: str, tag_commit: str, branch: str, tag_checkout: bool) -> bool:
     remote = state.remote
-    pushed = bool(
+    return bool(
         remote
         and remote.tags.get(tag) == tag_commit
         and (tag_checkout or remote.heads.get(branch) in (state.head, tag_commit))
     )
-    complete = bool(live_files) and live_missing == () and pushed and not intent.test_only
-    changelog_path, release_notes, roll = _release_notes(
-        state, config, intent, target, tag_exists or complete, notes
-    )
-    new_on = tuple(v.label for v in (state.test, state.live) if not v.files)
-    for label in new_on:
-        if label == state.test.label or not intent.test_only:
+
+
+def _closing_notes(
+    state: ReleaseState,
+    config: Config,
+    intent: Intent,
+    targets: tuple[IndexTarget, ...],
+    notes: list[str],
+    *,
+    complete: bool,
+    version: str,
+    tag: str,
+) -> None:
+    """Where the version and tag style came from (first), new projects, and "already released"."""
+    for target in targets:
+        if target.new and (target.role is Role.TEST or not intent.test_only):
             notes.append(
-                f"first release of {state.name} on {label}: the first upload creates the project there"
+                f"first release of {state.name} on {target.label}: the first upload creates the project there"
             )
     notes.insert(0, f"version from {state.version_source}; tag style {state.tag_format} ({state.tag_style})")
-    for view, held, missing in (
-        (state.test, test_files, test_missing),
-        (state.live, live_files, live_missing),
-    ):
-        if held and missing and _pypi_rules(config, state):  # adding files to an existing release
-            first = min((e.upload_time for e in held.values() if e.upload_time), default=None)
-            pypi_rules.check_upload_window(first, now, release=f"{target} on {view.label}")
     if complete:
-        notes.append(f"{target} is already released ({state.live.label}, tag {tag} on {config.remote})")
-    verified = frozenset(
-        label
-        for label in (state.test.label, state.live.label)
-        if journal_record is not None and _verified(journal_record, label, expected)
-    )
-    plan = Plan(
-        project=state.project, git_dir=state.git_dir, name=state.name, current_version=current,
-        version=target, tag=tag, tag_format=state.tag_format, tag_commit=tag_commit, branch=branch,
-        remote=config.remote,
-        head=state.head, bump=bump, test=state.test.repository, live=state.live.repository,
-        test_only=intent.test_only, artifacts=artifacts, expected=expected, downloads=downloads,
-        prebuilt=prebuilt, prebuilt_dir=state.prebuilt_dir,
-        test_files=test_files, live_files=live_files, test_missing=test_missing,
-        live_missing=live_missing, tag_exists=tag_exists, retag=retag, pushed=pushed,
-        verified=verified, resumed=resume is not None, complete=complete, roll_changelog=roll,
-        changelog=changelog_path, release_notes=release_notes,
-        post_release=config.post_release == "dev" and not intent.test_only and not complete,
-        version_source=state.version_source, writes_files=state.writes_files,
-        generated_files=state.generated_files,
-        verify=config.verify,
-        finish_command=resume.command if resume is not None else (),
-        notes=tuple(notes), warnings=state.warnings, new_on=new_on,
-    )  # fmt: skip
-    steps = tuple(PlannedStep(s.name, s.phase, *s.decide(plan)) for s in STEPS)
-    return dataclasses.replace(plan, steps=steps)
+        notes.append(f"{version} is already released ({state.live.label}, tag {tag} on {config.remote})")
 
 
 def _verified(record: Record, label: str, expected: dict[str, str]) -> bool:
     return bool(expected) and journal.verify_key(label, expected) in record.verified
-
-
-def preflight(plan: Plan, intent: Intent, timeout: float) -> None:
-    """The refusals that need the whole plan: credentials, confirmation, and every index the
-    release will read back must answer (before a byte is uploaded, not after).
-
-    The push probe, which talks to the remote, is `steps.probe_push`.
-    """
-    for step, repo in ((StepName.UPLOAD_TEST, plan.test), (StepName.UPLOAD_LIVE, plan.live)):
-        if plan.will(step) and not repo.has_credentials:
-            where = (
-                "or set RELEASEKIT_TEST_PASSWORD (TWINE_PASSWORD is for the live index only)"
-                if step is StepName.UPLOAD_TEST
-                else "or set TWINE_PASSWORD"
-            )
-            raise CredentialsError(
-                f"no credentials for {repo.label}",
-                f"add a [{repo.label}] section with an API token to ~/.pypirc, {where}",
-            )
-    if plan.needs_confirmation and not (intent.yes or intent.can_confirm or intent.dry_run):
-        raise Aborted(
-            f"a live release of {plan.version} needs confirmation and there is no terminal",
-            "pass --yes to release without asking",
-        )
-    for step, repo in ((StepName.UPLOAD_TEST, plan.test), (StepName.UPLOAD_LIVE, plan.live)):
-        # An index that listed this project's files has answered already; a new project's page
-        # is a 404, and then the index itself must be shown to answer.
-        if plan.will(step) and repo.label in plan.new_on:
-            listing.check_readable(repo, plan.name, timeout)

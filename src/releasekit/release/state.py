@@ -11,7 +11,7 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from packaging.version import Version
 
@@ -21,14 +21,18 @@ from releasekit.config import Config
 from releasekit.dists import artifact
 from releasekit.dists.artifact import Artifact
 from releasekit.errors import ReleaseError
-from releasekit.indexes import listing, pypirc, resolve
+from releasekit.indexes import listing, pypirc
+from releasekit.indexes.credentials import IndexAccess, open_index
 from releasekit.indexes.listing import IndexFile
 from releasekit.indexes.resolve import Repository
 from releasekit.release import journal
 from releasekit.release.journal import Record
 from releasekit.versioning import detect, pep440
-from releasekit.versioning.detect import project_name
+from releasekit.versioning.detect import VersionSource, project_name
 from releasekit.versioning.tags import choose_tag_format, tag_versions, version_from_tags
+
+if TYPE_CHECKING:
+    import git
 
 T = TypeVar("T")
 
@@ -37,13 +41,17 @@ T = TypeVar("T")
 class IndexView:
     """One index as seen at the start: None files means it was not read (offline, or down)."""
 
-    repository: Repository
+    access: IndexAccess
     files: dict[str, IndexFile] | None
     error: str = ""
 
     @property
+    def repository(self) -> Repository:
+        return self.access.repository
+
+    @property
     def label(self) -> str:
-        return self.repository.label
+        return self.access.label
 
     def holds(self, name: str, ver: str) -> dict[str, IndexFile]:
         """The files of exactly this name and version."""
@@ -65,8 +73,8 @@ class ReleaseState:
     project: Path
     git_dir: Path
     name: str
+    source: VersionSource  # where the version lives, detected once
     version_text: str  # as written in the files; for a git-derived version, the newest release tag's
-    version_files: tuple[Path, ...]
     head: str
     branch: str | None
     branches: tuple[str, ...]
@@ -84,15 +92,28 @@ class ReleaseState:
     changelog_text: str | None = None  # None: no changelog file
     commits_since: int | None = None  # since the newest release tag of the tag format
     remote_counts: tuple[int | None, int | str | None] | None = None  # (ahead, behind) the remote branch
-    version_source: str = ""  # where the version lives, as the plan and status name it
-    writes_files: bool = True  # False: the version comes from git tags, and the tag is the bump
-    generated_files: tuple[str, ...] = ()  # git-ignored files the backend puts in the sdist
     tag_format: str = "v{version}"  # configured, or followed from the repository's tags
     tag_style: str = ""  # how the tag format was chosen, for the plan and status
     prebuilt: tuple[Artifact, ...] | None = None  # --dist DIR: the files to publish instead of a build
     prebuilt_dir: Path | None = None
     stray: tuple[str, ...] = ()  # files in DIR that are not distributions
     warnings: tuple[str, ...] = ()
+    remote_name: str = "origin"  # the remote that was read, and that the release pushes to
+
+    @property
+    def version_source(self) -> str:
+        """Where the version lives, as the plan and status name it."""
+        return self.source.describe()
+
+    @property
+    def writes_files(self) -> bool:
+        """False: the version comes from git tags, and the tag is the bump."""
+        return self.source.writes_files
+
+    @property
+    def generated_files(self) -> tuple[str, ...]:
+        """Git-ignored files the backend puts in the sdist, relative to the project."""
+        return tuple(_relative(self.project, p) for p in self.source.generated_files)
 
     def tag_for(self, version: str) -> str:
         return self.tag_format.format(version=version)
@@ -101,8 +122,13 @@ class ReleaseState:
         """True when HEAD is `sha` or descends from it."""
         return bool(sha) and sha in self.reachable
 
+    def view(self, role: str) -> IndexView:
+        return self.test if role == "test" else self.live
 
-def _result(future: Future[T], lenient: bool, errors: list[str]) -> T | None:
+
+def _result(future: Future[T] | None, lenient: bool, errors: list[str]) -> T | None:
+    if future is None:
+        return None
     try:
         return future.result()
     except ReleaseError as exc:
@@ -110,6 +136,38 @@ def _result(future: Future[T], lenient: bool, errors: list[str]) -> T | None:
             raise
         errors.append(exc.message)
         return None
+
+
+@dataclass
+class _Network:
+    """The three network reads, started before the local ones so those run while they wait."""
+
+    remote: Future[vcs.RemoteState] | None
+    indexes: list[Future[dict[str, IndexFile]]]
+
+    @classmethod
+    def start(
+        cls, repo: git.Repo, config: Config, remote: bool, name: str, accesses: tuple[IndexAccess, ...]
+    ) -> _Network:
+        pool = ThreadPoolExecutor(max_workers=3)
+        remote_read = pool.submit(vcs.read_remote, repo, config.remote, config.timeout) if remote else None
+        reads = [pool.submit(listing.list_files, a.repository, name, config.timeout) for a in accesses]
+        pool.shutdown(wait=False)
+        return cls(remote_read, reads)
+
+    def results(
+        self, accesses: tuple[IndexAccess, ...], lenient: bool
+    ) -> tuple[vcs.RemoteState | None, str, list[IndexView]]:
+        """(remote, why it was not read, index views); with `lenient` a failure is recorded, not raised."""
+        errors: list[str] = []
+        remote_state = _result(self.remote, lenient, errors)
+        remote_error = errors[-1] if errors else ""
+        views = []
+        for access, future in zip(accesses, self.indexes, strict=True):
+            before = len(errors)
+            files = _result(future, lenient, errors)
+            views.append(IndexView(access, files, errors[-1] if len(errors) > before else ""))
+        return remote_state, remote_error, views
 
 
 def observe(
@@ -129,78 +187,66 @@ def observe(
     artifacts (a CI build matrix) to publish instead of building.
     """
     repo = vcs.open_repo(project)
-    git_dir = vcs.git_dir(repo, project)
-    head = vcs.head_sha(repo)
     if remote and not lenient:
         vcs.remote_url(repo, config.remote)  # a missing remote is a config error, not a git failure
     else:
         remote = vcs.has_remote(repo, config.remote)
     name = project_name(project)
-    test_repo, live_repo = _repositories(config)
-    errors: list[str] = []
-    remote_error = ""
-    remote_state: vcs.RemoteState | None = None
-    views: list[IndexView] = []
-    if not offline:
-        # The three network reads go first; the local reads below run while they wait.
-        pool = ThreadPoolExecutor(max_workers=3)
-        remote_future = pool.submit(vcs.read_remote, repo, config.remote, config.timeout) if remote else None
-        futures = [pool.submit(listing.list_files, r, name, config.timeout) for r in (test_repo, live_repo)]
-        pool.shutdown(wait=False)
+    accesses = _accesses(config)
+    network = None if offline else _Network.start(repo, config, remote, name, accesses)
     source = detect.read_version(project)
+    git_dir = vcs.git_dir(repo, project)
     records = journal.load(git_dir).records()
     local_tags = vcs.local_tags(repo)
-    changed, untracked = vcs.unclean_paths(repo, project)
-    if offline:
-        views = [IndexView(test_repo, None, "offline"), IndexView(live_repo, None, "offline")]
+    if network is None:
+        remote_state, remote_error = None, "offline"
+        views = [IndexView(access, None, "offline") for access in accesses]
     else:
-        if remote_future is not None:
-            remote_state = _result(remote_future, lenient, errors)
-        remote_error = errors[-1] if errors else ""
-        for repository, future in zip((test_repo, live_repo), futures, strict=True):
-            before = len(errors)
-            files = _result(future, lenient, errors)
-            views.append(IndexView(repository, files, errors[-1] if len(errors) > before else ""))
+        remote_state, remote_error, views = network.results(accesses, lenient)
+        remote_error = remote_error if remote else f"no remote {config.remote}"
     all_tags = {**local_tags, **(remote_state.tags if remote_state is not None else {})}
     tag_format, tag_style = choose_tag_format(config, all_tags, name)
     version_text = source.version or version_from_tags(local_tags, tag_format)
-    current = _canonical(version_text)
-    interesting = _interesting(records, local_tags, remote_state, tag_format, current)
-    open_commits = {r.bump_commit for r in records.values() if r.open and r.bump_commit}
-    parents = {sha: vcs.parent(repo, sha) for sha in {head, *open_commits}}
     return ReleaseState(
-        project=project,
-        git_dir=git_dir,
-        name=name,
-        version_text=version_text,
-        version_files=source.files,
-        version_source=source.describe(),
-        writes_files=source.writes_files,
-        generated_files=tuple(_relative(project, p) for p in source.generated_files),
-        head=head,
-        branch=vcs.current_branch(repo),
-        branches=tuple(vcs.local_branches(repo)),
-        changed=tuple(changed),
-        untracked=tuple(untracked),
-        local_tags=local_tags,
-        remote=remote_state,
-        remote_error="offline" if offline else (remote_error if remote else f"no remote {config.remote}"),
-        test=views[0],
-        live=views[1],
-        records=records,
-        stored=_stores(git_dir, version_text, records),
-        reachable=frozenset({head, *(sha for sha in interesting if vcs.contains(repo, sha, head))}),
-        parents=parents,
-        changelog_text=_changelog(project, config),
-        commits_since=_commits_since(repo, local_tags, tag_format),
-        tag_format=tag_format,
-        tag_style=tag_style,
-        remote_counts=_remote_counts(repo, remote_state, vcs.current_branch(repo)),
-        prebuilt=_prebuilt(dist) if dist is not None else None,
-        prebuilt_dir=dist,
+        project=project, git_dir=git_dir, name=name, source=source, version_text=version_text,
+        **_git_facts(repo, project, records, local_tags, remote_state, tag_format, version_text),
+        remote=remote_state, remote_error=remote_error, remote_name=config.remote,
+        test=views[0], live=views[1], records=records,
+        stored=_stores(git_dir, version_text, records), changelog_text=_changelog(project, config),
+        tag_format=tag_format, tag_style=tag_style,
+        prebuilt=_prebuilt(dist) if dist is not None else None, prebuilt_dir=dist,
         stray=_stray(dist) if dist is not None else (),
         warnings=tuple(pypirc.pypirc_warnings(pypirc.pypirc_path())),
-    )
+    )  # fmt: skip
+
+
+def _git_facts(
+    repo: git.Repo,
+    project: Path,
+    records: dict[str, Record],
+    local_tags: dict[str, str],
+    remote_state: vcs.RemoteState | None,
+    tag_format: str,
+    version_text: str,
+) -> dict[str, Any]:
+    """HEAD, the branch, the tree, and the ancestry of the commits the planner asks about."""
+    head = vcs.head_sha(repo)
+    changed, untracked = vcs.unclean_paths(repo, project)
+    interesting = _interesting(records, local_tags, remote_state, tag_format, _canonical(version_text))
+    open_commits = {r.bump_commit for r in records.values() if r.open and r.bump_commit}
+    branch = vcs.current_branch(repo)
+    return {
+        "head": head,
+        "branch": branch,
+        "branches": tuple(vcs.local_branches(repo)),
+        "changed": tuple(changed),
+        "untracked": tuple(untracked),
+        "local_tags": local_tags,
+        "reachable": frozenset({head, *(sha for sha in interesting if vcs.contains(repo, sha, head))}),
+        "parents": {sha: vcs.parent(repo, sha) for sha in {head, *open_commits}},
+        "commits_since": _commits_since(repo, local_tags, tag_format),
+        "remote_counts": _remote_counts(repo, remote_state, branch),
+    }
 
 
 def _canonical(text: str) -> str:
@@ -255,15 +301,19 @@ def _changelog(project: Path, config: Config) -> str | None:
     return keep_a_changelog.read(path) if path is not None and path.is_file() else None
 
 
-def _repositories(config: Config) -> tuple[Repository, Repository]:
-    # The role decides whose environment credentials apply (TWINE_* only to the live index).
-    test = resolve.resolve_repository(
-        config.test_repository, simple_overrides=config.simple_index, role="test", timeout=config.timeout
-    )
-    live = resolve.resolve_repository(
-        config.repository, simple_overrides=config.simple_index, role="live", timeout=config.timeout
-    )
-    return test, live
+def _accesses(config: Config) -> tuple[IndexAccess, IndexAccess]:
+    """The test index, then the live one, each with its credentials (the role decides whose)."""
+
+    def access(name: str, role: Literal["test", "live"]) -> IndexAccess:
+        return open_index(
+            name,
+            role=role,
+            simple_overrides=config.simple_index,
+            trusted_publishing=config.trusted_publishing,
+            timeout=config.timeout,
+        )
+
+    return access(config.test_repository, "test"), access(config.repository, "live")
 
 
 def _interesting(

@@ -1,8 +1,8 @@
-"""The project's version: PEP 440 rules for computing it, and the entry points for reading and writing it.
+"""PEP 440 arithmetic on versions: parse, normalise, and compute the next one for a bump.
 
-Versions are compared and normalised with `packaging` (PEP 440). Where the version lives is the
-job of `sources` (one class per kind, chosen by detection); `read_version`/`write_version` are
-the two calls the release makes, kept here so the rest of releasekit has one place to ask.
+Versions are compared and normalised with `packaging`. Where the version lives, and reading or
+writing it there, is `detect`'s job; this module imports nothing of releasekit but its errors,
+so any module may use it without pulling in detection.
 """
 
 from __future__ import annotations
@@ -10,21 +10,6 @@ from __future__ import annotations
 from packaging.version import InvalidVersion, Version
 
 from releasekit.errors import VersionError
-from releasekit.versioning.detect import VersionSource, project_name, read_version, write_version
-
-__all__ = [
-    "BUMP_PARTS",
-    "PRE_LABELS",
-    "VersionSource",
-    "next_dev",
-    "next_version",
-    "normalise",
-    "parse_version",
-    "project_name",
-    "read_version",
-    "write_version",
-]
-
 
 BUMP_PARTS = ("major", "minor", "patch", "pre", "final")
 

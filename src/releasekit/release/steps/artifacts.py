@@ -22,27 +22,28 @@ from releasekit.release.killpoints import pause
 
 if TYPE_CHECKING:
     from releasekit.release.model import Plan
+    from releasekit.release.state import ReleaseState
 from releasekit.release.model import StepName
 from releasekit.release.steps.run import Run, done
 
 
-def decide_build(plan: Plan) -> tuple[bool, str]:
+def decide_build(state: ReleaseState, plan: Plan) -> tuple[bool, str]:
+    origin = plan.artifacts
     if plan.complete:
         return False, "already released"
-    if plan.prebuilt:
-        return (
-            True,
-            f"take the {len(plan.prebuilt)} prebuilt files in {plan.prebuilt_dir} instead of building",
-        )
-    if plan.artifacts:
-        return False, f"the {len(plan.artifacts)} files built by an earlier run are stored"
-    if plan.downloads or plan.expected:
+    if origin.prebuilt:
+        count = len(origin.prebuilt)
+        return True, f"take the {count} prebuilt files in {state.prebuilt_dir} instead of building"
+    if origin.stored:
+        return False, f"the {len(origin.stored)} files built by an earlier run are stored"
+    if origin.downloads or origin.expected:
         return False, "this release's files are on an index; they are fetched back, not rebuilt"
     return True, "sdist, then wheel from the sdist"
 
 
 def build(run: Run) -> str:
     plan = run.plan
+    prebuilt = plan.artifacts.prebuilt
     store = run.store
     journal.remove(store)  # leftovers of a release that was rolled back or never recorded
     store.parent.mkdir(parents=True, exist_ok=True)
@@ -52,13 +53,13 @@ def build(run: Run) -> str:
     fresh = Path(tempfile.mkdtemp(prefix=f".{plan.version}-", dir=store.parent))
     try:
         built: list[Artifact] = []
-        if plan.prebuilt:
+        if prebuilt:
             (fresh / "dist").mkdir()
-            for art in plan.prebuilt:
+            for art in prebuilt:
                 shutil.copyfile(art.path, fresh / "dist" / art.filename)
         else:
             warn = run.reporter.warn
-            built = builder.build_dists(plan.project, fresh / "dist", warn=warn, standby=run.standby)
+            built = builder.build_dists(run.state.project, fresh / "dist", warn=warn, standby=run.standby)
         pause("build:built")
         (fresh / "dist").rename(store)
     finally:
@@ -68,13 +69,13 @@ def build(run: Run) -> str:
     run.artifacts = [dataclasses.replace(a, path=store / a.filename) for a in built] or artifact.collect(
         store
     )
-    if plan.prebuilt and {a.filename: a.sha256 for a in run.artifacts} != plan.expected:
-        raise PackageIndexError(f"the files in {plan.prebuilt_dir} changed while they were copied")
+    if prebuilt and {a.filename: a.sha256 for a in run.artifacts} != plan.artifacts.expected:
+        raise PackageIndexError(f"the files in {run.state.prebuilt_dir} changed while they were copied")
     run.record(building=False, artifacts={a.filename: a.sha256 for a in run.artifacts})
     for art in run.artifacts:
         run.reporter.note(f"  {art.filename}  {art.size:,} bytes  sha256 {art.sha256}")
-    if plan.prebuilt:
-        return f"{len(run.artifacts)} prebuilt files from {plan.prebuilt_dir}"
+    if prebuilt:
+        return f"{len(run.artifacts)} prebuilt files from {run.state.prebuilt_dir}"
     return f"{len(run.artifacts)} files"
 
 
@@ -84,23 +85,25 @@ def undo_build(run: Run) -> str:
     return ""
 
 
-def decide_download(plan: Plan) -> tuple[bool, str]:
+def decide_download(state: ReleaseState, plan: Plan) -> tuple[bool, str]:
     if plan.complete:
         return False, "already released"
-    if not plan.downloads:
+    downloads = plan.artifacts.downloads
+    if not downloads:
         return False, "nothing to fetch"
     return (
         True,
-        f"fetch {len(plan.downloads)} file(s) back, each checked against the sha256 this release built",
+        f"fetch {len(downloads)} file(s) back, each checked against the sha256 this release built",
     )
 
 
 def download(run: Run) -> str:
     store = run.store
     store.mkdir(parents=True, exist_ok=True)
-    for entry in run.plan.downloads:
+    origin = run.plan.artifacts
+    for entry in origin.downloads:
         journal.remove(store / entry.filename)  # never trust what a killed download left
-        expected = run.plan.expected[entry.filename]
+        expected = origin.expected[entry.filename]
         try:  # streamed, hashed as it arrives, kept only with the sha256 this release built
             listing.download(entry, store, run.config.timeout * 5, expected_sha256=expected)
         except PackageIndexError as exc:
@@ -109,14 +112,14 @@ def download(run: Run) -> str:
                 exc.hint or "re-run the same command; if it persists, bump the version (--bump patch)",
             ) from exc
         pause("download:one")
-    return f"{len(run.plan.downloads)} file(s), sha256 as built"
+    return f"{len(origin.downloads)} file(s), sha256 as built"
 
 
 def load_artifacts(run: Run) -> None:
     """The release's artifacts: this run's build, or the stored files the plan trusts."""
     if run.artifacts:
         return
-    expected = run.plan.expected
+    expected = run.plan.artifacts.expected
     store = run.store
     found = artifact.collect(store) if store.is_dir() else []
     run.artifacts = [a for a in found if expected.get(a.filename) == a.sha256] if expected else found
@@ -127,19 +130,21 @@ def load_artifacts(run: Run) -> None:
         )
 
 
-def decide_check(plan: Plan) -> tuple[bool, str]:
+def decide_check(state: ReleaseState, plan: Plan) -> tuple[bool, str]:
     return done(plan) or (True, "twine check --strict; names and metadata agree")
 
 
 def check(run: Run) -> str:
     load_artifacts(run)
     plan = run.plan
-    artifact.check_consistency(run.artifacts, plan.name, plan.version)
-    tracked = vcs.tracked_files(run.repo, plan.project) | set(plan.generated_files)
-    in_use = [r.password for r in (plan.test, plan.live) if r.password]  # never inside the package
+    state = run.state
+    artifact.check_consistency(run.artifacts, state.name, plan.version)
+    tracked = vcs.tracked_files(run.repo, state.project) | set(state.generated_files)
+    repos = [t.access.repository for t in plan.targets]
+    in_use = [r.password for r in repos if r.password]  # never inside the package
     artifact.check_contents(run.artifacts, tracked, secrets=in_use)
     upload.check(run.artifacts)
-    if pypi_rules.applies(run.config.pypi_rules, [plan.test.upload_url, plan.live.upload_url]):
+    if pypi_rules.applies(run.config.pypi_rules, [r.upload_url for r in repos]):
         pypi_rules.check(run.artifacts)  # what PyPI's upload endpoint refuses, before any upload
         return "twine check --strict; PyPI's upload rules"
     return "twine check --strict"

@@ -21,46 +21,48 @@ if TYPE_CHECKING:
     import git
 
     from releasekit.release.model import Plan
+    from releasekit.release.state import ReleaseState
 from releasekit.release.model import StepName
 from releasekit.release.steps.run import Run
 
 
-def decide_bump(plan: Plan) -> tuple[bool, str]:
+def decide_bump(state: ReleaseState, plan: Plan) -> tuple[bool, str]:
     if plan.complete:
         return False, "already released"
     parts = [f"{plan.current_version} -> {plan.version}" if plan.bump else f"version stays {plan.version}"]
-    if plan.bump and not plan.writes_files:
+    if plan.bump and not state.writes_files:
         parts.append("the tag is the bump (the version comes from git tags)")
-    if plan.roll_changelog and plan.changelog is not None:
-        parts.append(f"{plan.changelog.name}: Unreleased becomes {plan.version}")
-    writes = plan.bump and plan.writes_files
-    return writes or plan.roll_changelog, ", ".join(parts)
+    notes = plan.release_notes
+    if notes.roll and notes.path is not None:
+        parts.append(f"{notes.path.name}: Unreleased becomes {plan.version}")
+    writes = plan.bump and state.writes_files
+    return writes or notes.roll, ", ".join(parts)
 
 
 def bump(run: Run) -> str:
     plan = run.plan
-    source = detect.read_version(plan.project)
+    source = run.state.source
+    notes = plan.release_notes
     files = list(source.files) if plan.bump and source.writes_files else []
-    if plan.roll_changelog and plan.changelog is not None:
-        files.append(plan.changelog)
+    if notes.roll and notes.path is not None:
+        files.append(notes.path)
     root = Path(run.repo.working_dir)
     run.record(bump_parent=run.head, bump_files=[str(p.resolve().relative_to(root.resolve())) for p in files])
     run.made.add(StepName.BUMP)  # from here on, rollback restores the files and HEAD
     changed: list[Path] = []
     if plan.bump and source.writes_files:
-        changed += detect.write_version(plan.project, source, plan.version)
-    if plan.roll_changelog and plan.changelog is not None:
-        keep_a_changelog.roll(
-            plan.changelog, plan.version, datetime.date.today().isoformat(), plan.tag_format
-        )
-        changed.append(plan.changelog)
+        changed += detect.write_version(run.state.project, source, plan.version)
+    if notes.roll and notes.path is not None:
+        today = datetime.date.today().isoformat()
+        keep_a_changelog.roll(notes.path, plan.version, today, run.state.tag_format)
+        changed.append(notes.path)
     pause("bump:written")
     message = run.config.commit_message.format(version=plan.version)
     with critical():
         run.head = vcs.commit_files(run.repo, changed, message)
         pause("bump:committed")
         run.record(bump_commit=run.head)
-    left, _ = vcs.unclean_paths(run.repo, plan.project)
+    left, _ = vcs.unclean_paths(run.repo, run.state.project)
     if left:  # a file the version source rewrote without saying so: never release a dirty tree
         raise VersionError(
             f"the bump rewrote {', '.join(left[:3])} but {source.describe()} did not report it",
@@ -70,13 +72,13 @@ def bump(run: Run) -> str:
 
 
 def undo_bump(run: Run) -> str:
-    parent = run.log.release(run.plan.version).get("bump_parent") or run.plan.head
+    parent = run.log.release(run.plan.version).get("bump_parent") or run.state.head
     vcs.reset_hard(run.repo, parent)  # the tree was clean before the bump: nothing else is lost
     run.record(bump_commit="", bump_parent="")
     return f"bump to {run.plan.version}"
 
 
-def decide_tag(plan: Plan) -> tuple[bool, str]:
+def decide_tag(state: ReleaseState, plan: Plan) -> tuple[bool, str]:
     if plan.complete:
         return False, "already released"
     if plan.retag:
@@ -88,7 +90,7 @@ def decide_tag(plan: Plan) -> tuple[bool, str]:
 
 def tag_commit(run: Run) -> str:
     """HEAD (after this run's bump), or the release commit of a published release being finished."""
-    return run.plan.tag_commit if run.plan.tag_commit != run.plan.head else run.head
+    return run.plan.tag_commit if run.plan.tag_commit != run.state.head else run.head
 
 
 def tag(run: Run) -> str:
@@ -112,33 +114,34 @@ def undo_tag(run: Run) -> str:
     return f"tag {run.plan.tag}"
 
 
-def decide_push(plan: Plan) -> tuple[bool, str]:
+def decide_push(state: ReleaseState, plan: Plan) -> tuple[bool, str]:
     if plan.test_only:
         return False, "--test: nothing is pushed"
     if plan.pushed:
-        return False, f"{plan.tag} is on {plan.remote}"
-    return True, f"{plan.branch} and {plan.tag} to {plan.remote}"
+        return False, f"{plan.tag} is on {state.remote_name}"
+    return True, f"{plan.branch} and {plan.tag} to {state.remote_name}"
 
 
 def push(run: Run) -> str:
     plan = run.plan
     run.record(pushing=True)
-    vcs.push(run.repo, plan.remote, plan.branch, plan.tag, run.config.timeout, tag_commit=tag_commit(run))
+    remote = run.state.remote_name
+    vcs.push(run.repo, remote, plan.branch, plan.tag, run.config.timeout, tag_commit=tag_commit(run))
     pause("push:pushed")
     run.record(pushed=True)
-    return f"{plan.branch} and {plan.tag} to {plan.remote}"
+    return f"{plan.branch} and {plan.tag} to {remote}"
 
 
-def probe_push(plan: Plan, repo: git.Repo, timeout: float) -> None:
+def probe_push(state: ReleaseState, plan: Plan, repo: git.Repo, timeout: float) -> None:
     """Preflight: would the remote take the branch and the tag, both, atomically?"""
     source = f"refs/tags/{plan.tag}" if plan.tag_exists else None
-    vcs.push_dry_run(repo, plan.remote, plan.branch, plan.tag, timeout, tag_source=source)
+    vcs.push_dry_run(repo, state.remote_name, plan.branch, plan.tag, timeout, tag_source=source)
 
 
-def decide_post(plan: Plan) -> tuple[bool, str]:
+def decide_post(state: ReleaseState, plan: Plan) -> tuple[bool, str]:
     if not plan.post_release:
         return False, 'post-release is not "dev"'
-    if not plan.writes_files:
+    if not state.writes_files:
         return False, "the version comes from git tags: no file to move on"
     return True, f"move the files on to {pep440.next_dev(plan.version)}"
 
@@ -146,8 +149,9 @@ def decide_post(plan: Plan) -> tuple[bool, str]:
 def post_release(run: Run) -> str:
     """Move the files on to the next .dev0, so they never claim a released version."""
     target = pep440.next_dev(run.plan.version)
-    source = detect.read_version(run.plan.project)
-    changed = detect.write_version(run.plan.project, source, target)
+    # The bump changed the files since the state was observed: the source is read again.
+    project = run.state.project
+    changed = detect.write_version(project, detect.read_version(project), target)
     vcs.commit_files(run.repo, list(changed), f"Start {target}")
     run.next_version = target
     return f"{target} committed (push it with your next work)"

@@ -7,59 +7,44 @@ other bytes; the verification environment is prepared while the files go up.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from releasekit import redact
 from releasekit.dists import artifact, verify
 from releasekit.dists.artifact import Artifact
 from releasekit.errors import ReleaseError
 from releasekit.indexes import upload
-from releasekit.indexes.resolve import Repository
 from releasekit.release import journal
 from releasekit.release.killpoints import pause
-
-if TYPE_CHECKING:
-    from releasekit.release.model import Plan
-from releasekit.release.model import StepName
+from releasekit.release.model import IndexTarget, Role
 from releasekit.release.steps.artifacts import load_artifacts
 from releasekit.release.steps.run import Decide, Run
 
+if TYPE_CHECKING:
+    from releasekit.release.model import Plan
+    from releasekit.release.state import ReleaseState
 
-def decide_upload(test: bool) -> Decide:
-    def decide(plan: Plan) -> tuple[bool, str]:
-        repo, missing = (plan.test, plan.test_missing) if test else (plan.live, plan.live_missing)
+
+def decide_upload(role: Role) -> Decide:
+    def decide(state: ReleaseState, plan: Plan) -> tuple[bool, str]:
+        target = plan.target(role)
         if plan.complete:
             return False, "already released"
-        if not test and plan.test_only:
+        if role is Role.LIVE and plan.test_only:
             return False, "--test: the live index is not touched"
-        if missing == ():
-            return False, f"{repo.label} holds every file"
-        return True, repo.label
+        if target.missing == ():
+            return False, f"{target.label} holds every file"
+        return True, target.label
 
     return decide
 
 
-def _destination(run: Run, repo: Repository) -> dict[str, Any]:
-    for dest in run.destinations:
-        if dest["index"] == repo.label:
-            return dest
-    dest = {
-        "index": repo.label,
-        "upload_url": redact.scrub(repo.upload_url),
-        "simple_url": redact.scrub(repo.simple_url),
-        "files": {},
-        "verified": False,
-    }
-    run.destinations.append(dest)
-    return dest
-
-
-def upload_to(test: bool) -> Callable[[Run], str]:
+def upload_to(role: Role) -> Callable[[Run], str]:
     def run_upload(run: Run) -> str:
         load_artifacts(run)
-        preparation = _prepare_verify(run, test)
+        target = run.plan.target(role)
+        preparation = _prepare_verify(run, target)
         try:
-            return _upload_files(run, test)
+            return _upload_files(run, target)
         except BaseException:
             if preparation is not None:
                 preparation.discard()
@@ -68,27 +53,30 @@ def upload_to(test: bool) -> Callable[[Run], str]:
     return run_upload
 
 
-def _prepare_verify(run: Run, test: bool) -> verify.Preparation | None:
+def _dependency_index(run: Run) -> str:
+    """Dependencies always come from the live index: the test index holds only this release."""
+    return run.plan.target(Role.LIVE).access.repository.simple_url
+
+
+def _prepare_verify(run: Run, target: IndexTarget) -> verify.Preparation | None:
     """Start making the environment the next verify step installs into, while the files go up.
 
     Only the environment (its dependencies, from the live index) is made early; nothing is
     installed from the index being uploaded to until the verify step, after the upload. A
     failure to start is no failure of the upload: the verify step makes its own and reports.
     """
-    plan = run.plan
-    if not plan.will(StepName.VERIFY_TEST if test else StepName.VERIFY_LIVE):
+    if not run.plan.will(target.role.verify_step):
         return None
-    repo = plan.test if test else plan.live
     try:
         preparation = verify.Preparation(
-            name=plan.name,
+            name=run.state.name,
             dependencies=_requirements(run.artifacts),
-            dependency_index_url=plan.live.simple_url,
+            dependency_index_url=_dependency_index(run),
             timeout=run.config.timeout * 5,
         )
     except (ReleaseError, OSError):  # the verify step tries again and reports it there
         return None
-    run.environments[repo.label] = preparation
+    run.environments[target.label] = preparation
     return preparation
 
 
@@ -97,75 +85,63 @@ def _requirements(artifacts: list[Artifact]) -> list[str]:
     return [str(r) for r in artifact.read_metadata(wheel).get_all("Requires-Dist") or []]
 
 
-def _upload_files(run: Run, test: bool) -> str:
-    plan = run.plan
-    repo, held = (plan.test, plan.test_files) if test else (plan.live, plan.live_files)
-    dest = _destination(run, repo)
+def _upload_files(run: Run, target: IndexTarget) -> str:
+    version = run.plan.version
+    dest = run.destinations[target.label]
     for art in run.artifacts:  # wheels first: collect() orders them so
-        if art.filename in held:
-            dest["files"][art.filename] = "present"
+        if art.filename in target.holds:
+            dest.files[art.filename] = "present"
             continue
-        if repo.label in run.minted:  # a trusted-publishing token lives 15 minutes
-            from releasekit.indexes import trusted_publishing
-
-            repo, run.minted[repo.label] = trusted_publishing.renewed(
-                repo, run.minted[repo.label], timeout=run.config.timeout
-            )
-        run.log.record_upload_intent(plan.version, repo.label, art.filename)
+        repo = target.access.for_upload()  # a trusted-publishing token is renewed before it expires
+        run.log.record_upload_intent(version, target.label, art.filename)
         run.published = True  # from here on an upload may have landed
         result = upload.upload(
-            repo,
-            art,
-            timeout=run.config.timeout,
-            new_project=repo.label in plan.new_on,
-            check_first=False,
+            repo, art, timeout=run.config.timeout, new_project=target.new, check_first=False
         )
-        dest["files"][art.filename] = result.outcome
-        run.log.record_upload(plan.version, repo.label, art.filename, result.outcome)
+        dest.files[art.filename] = result.outcome
+        run.log.record_upload(version, target.label, art.filename, result.outcome)
         run.reporter.note(f"  {result.outcome} {art.filename} ({result.seconds:.1f}s)")
-        pause(f"{'upload-test' if test else 'upload-live'}:one")
-    upload.confirm(repo, run.artifacts, run.config.timeout)
-    counts = list(dest["files"].values())
-    return f"{repo.label}: {counts.count('uploaded')} uploaded, {counts.count('present')} already there"
+        pause(f"{target.role.upload_step.value}:one")
+    upload.confirm(target.access.repository, run.artifacts, run.config.timeout)
+    counts = list(dest.files.values())
+    return f"{target.label}: {counts.count('uploaded')} uploaded, {counts.count('present')} already there"
 
 
-def decide_verify(test: bool) -> Decide:
-    def decide(plan: Plan) -> tuple[bool, str]:
-        repo = plan.test if test else plan.live
+def decide_verify(role: Role) -> Decide:
+    def decide(state: ReleaseState, plan: Plan) -> tuple[bool, str]:
+        target = plan.target(role)
         if plan.complete:
             return False, "already released"
-        if not test and plan.test_only:
+        if role is Role.LIVE and plan.test_only:
             return False, "--test: the live index is not touched"
         if not plan.verify:
             return False, "verify = false"
-        if repo.label in plan.verified:
-            return False, f"verified on {repo.label} by an earlier run"
-        return True, f"install {plan.name}=={plan.version} from {repo.label}"
+        if target.verified:
+            return False, f"verified on {target.label} by an earlier run"
+        return True, f"install {state.name}=={plan.version} from {target.label}"
 
     return decide
 
 
-def verify_on(test: bool) -> Callable[[Run], str]:
+def verify_on(role: Role) -> Callable[[Run], str]:
     def run_verify(run: Run) -> str:
         load_artifacts(run)
-        plan = run.plan
-        repo = plan.test if test else plan.live
+        target = run.plan.target(role)
         wheel = _wheel_for_this_machine(run.artifacts)
         result = verify.verify_install(
-            name=plan.name,
-            version=plan.version,
-            index_url=repo.simple_url,
+            name=run.state.name,
+            version=run.plan.version,
+            index_url=target.access.repository.simple_url,
             dependencies=_requirements(run.artifacts),
-            dependency_index_url=plan.live.simple_url,
+            dependency_index_url=_dependency_index(run),
             modules=artifact.top_level_modules(wheel),
             timeout=run.config.timeout * 5,
-            prepared=run.environments.pop(repo.label, None),
+            prepared=run.environments.pop(target.label, None),
         )
-        run.log.record_verified(
-            plan.version, journal.verify_key(repo.label, {a.filename: a.sha256 for a in run.artifacts})
-        )
-        run.verified.add(repo.label)
-        return f"{plan.name}=={result.version} imports {', '.join(result.modules)}"
+        hashes = {a.filename: a.sha256 for a in run.artifacts}
+        run.log.record_verified(run.plan.version, journal.verify_key(target.label, hashes))
+        run.destinations[target.label].verified = True
+        return f"{run.state.name}=={result.version} imports {', '.join(result.modules)}"
 
     return run_verify
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     pass
-from releasekit.release.model import Phase, StepName
+from releasekit.release.model import Phase, Role, StepName
 from releasekit.release.steps.artifacts import (
     build,
     check,
@@ -37,10 +37,10 @@ STEPS: tuple[Step, ...] = (
     Step(StepName.BUILD, Phase.LOCAL, decide_build, build, undo_build),
     Step(StepName.DOWNLOAD, Phase.LOCAL, decide_download, download),
     Step(StepName.CHECK, Phase.LOCAL, decide_check, check),
-    Step(StepName.UPLOAD_TEST, Phase.PUBLISHED, decide_upload(True), upload_to(True)),
-    Step(StepName.VERIFY_TEST, Phase.PUBLISHED, decide_verify(True), verify_on(True)),
-    Step(StepName.UPLOAD_LIVE, Phase.PUBLISHED, decide_upload(False), upload_to(False)),
-    Step(StepName.VERIFY_LIVE, Phase.PUBLISHED, decide_verify(False), verify_on(False)),
+    Step(StepName.UPLOAD_TEST, Phase.PUBLISHED, decide_upload(Role.TEST), upload_to(Role.TEST)),
+    Step(StepName.VERIFY_TEST, Phase.PUBLISHED, decide_verify(Role.TEST), verify_on(Role.TEST)),
+    Step(StepName.UPLOAD_LIVE, Phase.PUBLISHED, decide_upload(Role.LIVE), upload_to(Role.LIVE)),
+    Step(StepName.VERIFY_LIVE, Phase.PUBLISHED, decide_verify(Role.LIVE), verify_on(Role.LIVE)),
     Step(StepName.PUSH, Phase.PUBLISHED, decide_push, push),
     Step(StepName.POST_RELEASE, Phase.POST, decide_post, post_release),
 )
