@@ -186,34 +186,7 @@ def resolve_repository(
     environ = dict(os.environ) if environ is None else environ
     path = pypirc or pypirc_path()
     parser = read_pypirc(path)
-    section: str | None = None
-    if "://" in target:
-        upload_url, url_user, url_password = split_credentials(target)
-        label = upload_url
-        section = next(
-            (
-                s
-                for s in parser.sections()
-                if parser.get(s, "repository", fallback="") in (target, upload_url)
-            ),
-            None,
-        )
-    else:
-        aliases = [target] + (["testpypi", "pypitest"] if target in ("testpypi", "pypitest") else [])
-        section = next((a for a in aliases if parser.has_section(a)), None)
-        label = target
-        if section is not None:
-            configured = parser.get(section, "repository", fallback=BUILTIN.get(target, ""))
-        elif target in BUILTIN:
-            configured = BUILTIN[target]
-        else:
-            known = ", ".join(sorted(set(parser.sections()) - {"distutils"} | {"pypi", "testpypi"}))
-            raise ConfigError(f"unknown repository '{target}'", f"use a URL or one of: {known}")
-        if not configured:
-            raise ConfigError(
-                f"[{section}] in {path.name} has no repository URL", "add repository = https://..."
-            )
-        upload_url, url_user, url_password = split_credentials(configured)
+    label, section, (upload_url, url_user, url_password) = _locate(target, parser, path)
     _check_url(upload_url)
     username, password, source = _credentials(
         upload_url, parser, section, environ, role, (url_user, url_password)
@@ -230,6 +203,35 @@ def resolve_repository(
         _check_token_destination(password, upload_url, label, source)
     simple, rule = discover_simple(upload_url, simple_overrides, label, timeout)
     return Repository(label, upload_url, simple, username, password, source, rule)
+
+
+def _locate(
+    target: str, parser: configparser.RawConfigParser, path: Path
+) -> tuple[str, str | None, tuple[str, str | None, str | None]]:
+    """(label, .pypirc section, (upload URL, user, password in the URL)) for a name or a URL.
+
+    A URL is its own label and may still have a section (one whose `repository` is that URL);
+    a name is a section, or one of the built-in pypi/testpypi.
+    """
+    if "://" in target:
+        split = split_credentials(target)
+        section = next(
+            (s for s in parser.sections() if parser.get(s, "repository", fallback="") in (target, split[0])),
+            None,
+        )
+        return split[0], section, split
+    aliases = [target] + (["testpypi", "pypitest"] if target in ("testpypi", "pypitest") else [])
+    section = next((a for a in aliases if parser.has_section(a)), None)
+    if section is not None:
+        configured = parser.get(section, "repository", fallback=BUILTIN.get(target, ""))
+    elif target in BUILTIN:
+        configured = BUILTIN[target]
+    else:
+        known = ", ".join(sorted(set(parser.sections()) - {"distutils"} | {"pypi", "testpypi"}))
+        raise ConfigError(f"unknown repository '{target}'", f"use a URL or one of: {known}")
+    if not configured:
+        raise ConfigError(f"[{section}] in {path.name} has no repository URL", "add repository = https://...")
+    return target, section, split_credentials(configured)
 
 
 def _check_url(upload_url: str) -> None:

@@ -20,7 +20,6 @@ from packaging.version import Version
 from releasekit.changelog import keep_a_changelog
 from releasekit.config import Config
 from releasekit.dists import artifact
-from releasekit.dists.artifact import Artifact
 from releasekit.errors import BurntError, GitError, PackageIndexError, VersionError
 from releasekit.indexes import pypi_rules, urls
 from releasekit.indexes.listing import IndexFile
@@ -35,6 +34,7 @@ from releasekit.release.model import (
     ReleaseNotes,
     Role,
 )
+from releasekit.release.origin import artifact_origin
 from releasekit.release.resume import open_record, published_live, to_resume
 from releasekit.release.state import IndexView, ReleaseState
 from releasekit.release.steps.registry import STEPS
@@ -61,7 +61,7 @@ def make_plan(
     tag_commit, tag_exists, retag = _tag_checks(state, config, tag, bump, resume, published)
     record = resume if resume is not None else state.records.get(version)
     released = _released(state, intent, live_files, tag, tag_commit)
-    origin = _artifact_origin(state, record, version, (test_files, live_files), released, notes)
+    origin = artifact_origin(state, record, version, (test_files, live_files), released, notes)
     when = now or datetime.datetime.now(datetime.UTC)
     targets = _targets(state, config, record, version, origin, (test_files, live_files), released, when)
     pushed = _pushed(state, tag, tag_commit, branch, tag_checkout)
@@ -118,35 +118,6 @@ def _tag_checkout(state: ReleaseState) -> bool:
     tag = state.tag_for(pep440.normalise(state.version_text))
     remote_sha = state.remote.tags.get(tag) if state.remote else None
     return state.branch is None and state.local_tags.get(tag) == state.head and remote_sha == state.head
-
-
-def _check_prebuilt(state: ReleaseState, target: str) -> tuple[Artifact, ...]:
-    """--dist: every file must be this project's, of this version; one sdist and some wheels."""
-    given = state.prebuilt or ()
-    where = state.prebuilt_dir
-    for art in given:
-        if art.name != state.name:
-            raise PackageIndexError(
-                f"{art.filename} in {where} is a file of '{art.name}', not of {state.name}",
-                f"remove it from {where}: only {state.name}'s files are published",
-            )
-        if art.version != target:
-            raise PackageIndexError(
-                f"{art.filename} in {where} is version {art.version}, but the release is {target}",
-                f"build the distributions of {target} into {where}, or release {art.version}",
-            )
-    sdists = [a for a in given if a.kind == "sdist"]
-    if len(sdists) != 1 or len(given) < 2:
-        raise PackageIndexError(
-            f"{where} holds {len(sdists)} sdist(s) and {len(given) - len(sdists)} wheel(s) of {target}",
-            "a release publishes exactly one sdist and at least one wheel",
-        )
-    if state.stray:
-        raise PackageIndexError(
-            f"{where} holds files that are not distributions ({', '.join(state.stray[:3])})",
-            "keep only the sdist and the wheels there",
-        )
-    return given
 
 
 def _check_tree(state: ReleaseState, release_branch: str) -> str:
@@ -277,47 +248,6 @@ def _compare(ours: dict[str, str], files: dict[str, IndexFile], label: str, ver:
     return tuple(f for f in ours if f not in files)
 
 
-def _artifacts(
-    state: ReleaseState, record: Record | None, target: str, test_files: dict[str, IndexFile],
-    live_files: dict[str, IndexFile], notes: list[str],
-) -> tuple[tuple[Artifact, ...], dict[str, str], tuple[IndexFile, ...]]:  # fmt: skip
-    """(trusted stored artifacts, the hashes this release built, files to fetch back).
-
-    Stored artifacts are trusted when they are exactly what the journal says was built; the
-    index copies only when their sha256 is the journal's. Bytes that this repository cannot
-    prove it built never go anywhere.
-    """
-    recorded = dict(record.artifacts) if record is not None and record.version == target else {}
-    stored = state.stored.get(target, ())
-    stored_hashes = {a.filename: a.sha256 for a in stored}
-    complete = {a.kind for a in stored} == {"sdist", "wheel"}
-    if stored and ((recorded and stored_hashes == recorded) or (not recorded and complete)):
-        return stored, stored_hashes, ()
-    if not test_files and not live_files:
-        return (), {}, ()  # nothing published: build (any stray store is replaced)
-    if not recorded:
-        where = state.test.label if test_files else state.live.label
-        raise PackageIndexError(
-            f"{where} holds {target} but this repository has no record of the bytes it built",
-            "refusing to publish bytes it cannot prove are its own: bump the version (--bump patch)",
-        )
-    fetch: list[IndexFile] = []
-    for filename, sha in recorded.items():
-        entry = next((f[filename] for f in (test_files, live_files) if filename in f), None)
-        if filename in stored_hashes and stored_hashes[filename] == sha:
-            continue
-        if entry is None or entry.sha256 != sha:
-            raise PackageIndexError(
-                f"{filename} of {target} is neither stored locally nor on an index with the bytes built",
-                "bump the version (--bump patch)",
-            )
-        fetch.append(entry)
-    notes.append(
-        f"{len(fetch)} file(s) will be fetched back from the index, checked against the sha256 built"
-    )
-    return (), recorded, tuple(fetch)
-
-
 def _tag_checks(
     state: ReleaseState, config: Config, tag: str, bump: bool, resume: Record | None, published: bool
 ) -> tuple[str, bool, bool]:
@@ -406,38 +336,6 @@ def _released(
     kinds = {k for k, *_ in filter(None, map(artifact.parse_filename, live_files))}
     done = kinds == {"sdist", "wheel"} and remote_tag is not None and remote_tag == tag_commit
     return done and not intent.test_only
-
-
-def _artifact_origin(
-    state: ReleaseState,
-    record: Record | None,
-    version: str,
-    held: tuple[dict[str, IndexFile], dict[str, IndexFile]],
-    released: bool,
-    notes: list[str],
-) -> ArtifactOrigin:
-    """Where the release's bytes come from: the live index (done), --dist, the store, or a build."""
-    test_files, live_files = held
-    if released:
-        # Complete already (live index and tag): nothing local is needed to say so. This is also
-        # "release locally, CI confirms", whose own build has other bytes than the released ones.
-        if state.prebuilt is not None:
-            notes.append(
-                f"{version} is already on {state.live.label} with its tag: {state.prebuilt_dir} is unused"
-            )
-        return ArtifactOrigin(expected={f: e.sha256 or "" for f, e in live_files.items()})
-    if state.prebuilt is not None:  # the given files are the release's bytes: the indexes must agree
-        prebuilt = _check_prebuilt(state, version)
-        expected = {a.filename: a.sha256 for a in prebuilt}
-        recorded = record.artifacts if record is not None else {}
-        if recorded and recorded != expected:
-            raise PackageIndexError(
-                f"the files in {state.prebuilt_dir} are not the ones this release built before",
-                "finish the release without --dist, or bump the version",
-            )
-        return ArtifactOrigin(prebuilt=prebuilt, expected=expected)
-    stored, expected, downloads = _artifacts(state, record, version, test_files, live_files, notes)
-    return ArtifactOrigin(stored=stored, downloads=downloads, expected=expected)
 
 
 def _targets(
