@@ -107,6 +107,7 @@ def status_lines(report: dict[str, Any]) -> list[str]:
     lines.append(
         f"  version from {report['version_source']}; tags {report['tag_format']} ({report['tag_style']})"
     )
+    lines.append(f"  release notes from {report['changelog']}")
     if last["tag"]:
         lines.append(f"  last release: {last['tag']}, {last['commits_since']} commit(s) since")
     else:

@@ -78,3 +78,7 @@ class BurntError(UploadError):
 
 class PyPIRulesError(BuildError):
     """An artifact breaks a rule of PyPI's upload endpoint: PyPI would answer 400 half-way through."""
+
+
+class ChangelogError(ReleaseError):
+    """The changelog cannot be read or rolled forward, or has no notes where a release needs them."""

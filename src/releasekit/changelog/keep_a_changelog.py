@@ -8,10 +8,11 @@ them. Everything else in the file is left byte for byte.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from releasekit.errors import ReleaseError
+from releasekit.changelog.source import Notes
+from releasekit.errors import ChangelogError
 
 _HEADING = re.compile(r"^## \[?(?P<name>[^\]\s]+)\]?(?P<rest>.*)$", re.MULTILINE)
 
@@ -21,17 +22,37 @@ _UNRELEASED_LINK = re.compile(
 )
 
 
-class ChangelogError(ReleaseError):
-    """The changelog cannot be read or rolled forward."""
+__all__ = ["ChangelogError", "KeepAChangelog", "Notes", "notes_for", "read", "roll"]
 
 
 @dataclass(frozen=True)
-class Notes:
-    """The release notes of one version, and whether the file still has to be rolled."""
+class KeepAChangelog:
+    """A Keep a Changelog file (keepachangelog.com): `## [Unreleased]`, then `## [X.Y.Z] - date`."""
 
     path: Path
-    text: str  # the section's body, stripped; empty when nothing was written
-    needs_roll: bool  # the notes are still under Unreleased
+    text: str = field(repr=False)  # as read when the release observed the project
+    kind = "keep-a-changelog"
+
+    @classmethod
+    def detect(cls, project: Path, setting: str) -> KeepAChangelog | None:
+        path = project / setting
+        return cls(path, read(path)) if path.is_file() else None
+
+    def describe(self) -> str:
+        return f"{self.path.name} (Keep a Changelog)"
+
+    def notes_for(self, version: str) -> Notes:
+        return notes_for(self.path, version, self.text)
+
+    def missing_notes(self, version: str) -> ChangelogError:
+        return ChangelogError(
+            f"{self.path.name} has no notes for {version} (its Unreleased section is empty)",
+            "write what changed under '## [Unreleased]', or pass --allow-empty-changelog",
+        )
+
+    def roll(self, version: str, date: str, tag_format: str) -> tuple[Path, ...]:
+        roll(self.path, version, date, tag_format)
+        return (self.path,)
 
 
 def _sections(text: str) -> list[tuple[str, int, int, int]]:

@@ -17,7 +17,6 @@ import datetime
 
 from packaging.version import Version
 
-from releasekit.changelog import keep_a_changelog
 from releasekit.config import Config
 from releasekit.dists import artifact
 from releasekit.errors import BurntError, GitError, PackageIndexError, VersionError
@@ -285,22 +284,18 @@ def _release_notes(
     state: ReleaseState, config: Config, intent: Intent, target: str, tagged: bool, notes: list[str]
 ) -> ReleaseNotes:
     """The changelog's notes for this version; refuse a live release that has none."""
-    path = state.project / config.changelog if config.changelog else None
-    if path is None or state.changelog_text is None:
+    source = state.changelog
+    if source.path is None:
         if config.changelog:
             notes.append(f"no {config.changelog}: release notes skipped")
         return ReleaseNotes()
-    found = keep_a_changelog.notes_for(path, target, state.changelog_text)
-    roll = found.needs_roll and not tagged
+    found = source.notes_for(target)
     if not found.text:
-        message = f"{path.name} has no notes for {target} (its Unreleased section is empty)"
-        if intent.test_only or intent.allow_empty_changelog:
-            notes.append(f"warning: {message}")
-        else:
-            raise keep_a_changelog.ChangelogError(
-                message, "write what changed under '## [Unreleased]', or pass --allow-empty-changelog"
-            )
-    return ReleaseNotes(path, found.text, roll)
+        missing = source.missing_notes(target)
+        if not (intent.test_only or intent.allow_empty_changelog):
+            raise missing
+        notes.append(f"warning: {missing.message}")
+    return ReleaseNotes(source.path, found.text, found.needs_roll and not tagged)
 
 
 def _held(view: IndexView, name: str, ver: str) -> dict[str, IndexFile]:
@@ -394,6 +389,7 @@ def _closing_notes(
                 f"first release of {state.name} on {target.label}: the first upload creates the project there"
             )
     notes.insert(0, f"version from {state.version_source}; tag style {state.tag_format} ({state.tag_style})")
+    notes.insert(1, f"release notes from {state.changelog.describe()}")
     if complete:
         notes.append(f"{version} is already released ({state.live.label}, tag {tag} on {config.remote})")
 

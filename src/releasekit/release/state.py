@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from packaging.version import Version
 
 from releasekit import vcs
-from releasekit.changelog import keep_a_changelog
+from releasekit.changelog import detect as changelog
+from releasekit.changelog.none import NoChangelog
+from releasekit.changelog.source import ChangelogSource
 from releasekit.config import Config
 from releasekit.dists import artifact
 from releasekit.dists.artifact import Artifact
@@ -89,7 +91,7 @@ class ReleaseState:
     stored: dict[str, tuple[Artifact, ...]]  # version -> artifacts kept in .git/releasekit
     reachable: frozenset[str]  # the commits of interest that HEAD contains (itself included)
     parents: dict[str, str | None] = field(default_factory=dict)  # commit of interest -> first parent
-    changelog_text: str | None = None  # None: no changelog file
+    changelog: ChangelogSource = field(default_factory=lambda: NoChangelog(""))  # release notes, read once
     commits_since: int | None = None  # since the newest release tag of the tag format
     remote_counts: tuple[int | None, int | str | None] | None = None  # (ahead, behind) the remote branch
     tag_format: str = "v{version}"  # configured, or followed from the repository's tags
@@ -212,7 +214,7 @@ def observe(
         **_git_facts(repo, project, records, local_tags, remote_state, tag_format, version_text),
         remote=remote_state, remote_error=remote_error, remote_name=config.remote,
         test=views[0], live=views[1], records=records,
-        stored=_stores(git_dir, version_text, records), changelog_text=_changelog(project, config),
+        stored=_stores(git_dir, version_text, records), changelog=changelog.detect(project, config.changelog),
         tag_format=tag_format, tag_style=tag_style,
         prebuilt=_prebuilt(dist) if dist is not None else None, prebuilt_dir=dist,
         stray=_stray(dist) if dist is not None else (),
@@ -294,11 +296,6 @@ def _remote_counts(
         return None
     behind = vcs.count_commits(repo, f"HEAD..{head}")
     return vcs.count_commits(repo, f"{head}..HEAD"), "unknown (not fetched)" if behind is None else behind
-
-
-def _changelog(project: Path, config: Config) -> str | None:
-    path = project / config.changelog if config.changelog else None
-    return keep_a_changelog.read(path) if path is not None and path.is_file() else None
 
 
 def _accesses(config: Config) -> tuple[IndexAccess, IndexAccess]:

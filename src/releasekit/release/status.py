@@ -12,7 +12,6 @@ from typing import Any
 
 from packaging.version import Version
 
-from releasekit.changelog import keep_a_changelog
 from releasekit.config import Config
 from releasekit.errors import ReleaseError
 from releasekit.release.resume import open_record
@@ -47,6 +46,7 @@ def report(state: ReleaseState, config: Config) -> dict[str, Any]:
         "version": current,
         "head": state.head,
         "version_source": state.version_source,
+        "changelog": state.changelog.describe(),
         "tag_format": state.tag_format,
         "tag_style": state.tag_style,
         "branch": state.branch,
@@ -74,7 +74,7 @@ def report(state: ReleaseState, config: Config) -> dict[str, Any]:
         for role, view in (("test", state.test), ("live", state.live))
     }
     out["in_progress"] = _in_progress(state, config, out, record, shown)
-    out["release_notes"] = _notes(state, config, current)
+    out["release_notes"] = _notes(state, current)
     out["unknown"] = unknown
     return out
 
@@ -154,12 +154,10 @@ def _next_versions(current: str) -> dict[str, str]:
     return out
 
 
-def _notes(state: ReleaseState, config: Config, current: str) -> str | None:
-    if not config.changelog or state.changelog_text is None:
+def _notes(state: ReleaseState, current: str) -> str | None:
+    if state.changelog.path is None:
         return None
     try:
-        return keep_a_changelog.notes_for(
-            state.project / config.changelog, current, state.changelog_text
-        ).text
+        return state.changelog.notes_for(current).text
     except ReleaseError:
         return None

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from releasekit import vcs
-from releasekit.changelog import keep_a_changelog
 from releasekit.errors import VersionError
 from releasekit.release.killpoints import pause
 from releasekit.release.signals import critical
@@ -54,8 +53,7 @@ def bump(run: Run) -> str:
         changed += detect.write_version(run.state.project, source, plan.version)
     if notes.roll and notes.path is not None:
         today = datetime.date.today().isoformat()
-        keep_a_changelog.roll(notes.path, plan.version, today, run.state.tag_format)
-        changed.append(notes.path)
+        changed += run.state.changelog.roll(plan.version, today, run.state.tag_format)
     pause("bump:written")
     message = run.config.commit_message.format(version=plan.version)
     with critical():
