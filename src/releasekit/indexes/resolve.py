@@ -59,7 +59,7 @@ class Repository:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     credential_source: str | None = None  # "repository URL" | "environment" | ".pypirc" | "keyring"
-    simple_rule: str = "as given"  # how simple_url was found: indexurls.simple_rule_for, devpi, setting
+    simple_rule: str = "as given"  # how simple_url was found: urls.simple_rule_for, devpi, setting
 
     @property
     def has_credentials(self) -> bool:

@@ -1,7 +1,7 @@
 """The release journal and artifact store in `.git/releasekit/`.
 
 The journal records, per version, what a release intended before each hard-to-undo act and what
-it did after (see `pipeline` for the state model). The real state (tags, indexes) is re-read on
+it did after (see `execute` for the state model). The real state (tags, indexes) is re-read on
 every run; the journal says which release it belongs to and which bytes were built and verified.
 Artifacts are kept here because builds are not byte-reproducible: resuming must publish the very
 bytes that were built and verified, never a rebuild. Everything is written atomically, and
