@@ -7,20 +7,22 @@ cleared before the next one.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import tarfile
 import tempfile
 import warnings
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from releasekit import redact
 from releasekit.errors import BuildError
 
 if TYPE_CHECKING:
+    from releasekit.dists.environments import CachedEnv
     from releasekit.dists.standby import Standby
 from releasekit.dists.artifact import Artifact, collect
 
@@ -71,30 +73,69 @@ def build_dists(
 
     outdir.mkdir(parents=True)
     runner = _Runner(standby)
-
-    def install(requirements: Collection[str]) -> None:
-        if requirements and standby is not None:
-            standby.close()  # its processes imported the environment as it was before
-        env.install(requirements)
-
     before = _droppings(project)
     caught: list[warnings.WarningMessage] = []
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with _build_errors(project, runner), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             env = environments.env_for(build.ProjectBuilder(project).build_system_requires)
-            builder = build.ProjectBuilder.from_isolated_env(env, project, runner=runner)
-            if not environments.no_dynamic_requires(project):
-                install(builder.get_requires_for_build("sdist"))
-            sdist = Path(builder.build("sdist", outdir))
-            with tempfile.TemporaryDirectory(prefix="releasekit-sdist-") as tmp:
-                with tarfile.open(sdist) as tf:
-                    tf.extractall(tmp, filter="data")
-                (unpacked,) = Path(tmp).iterdir()
-                wheel_builder = build.ProjectBuilder.from_isolated_env(env, unpacked, runner=runner)
-                if not environments.no_dynamic_requires(unpacked):
-                    install(wheel_builder.get_requires_for_build("wheel"))
-                wheel_builder.build("wheel", outdir)
+            sdist = _build_one(env, project, "sdist", outdir, runner, standby)
+            with _unpacked(sdist) as unpacked:
+                _build_one(env, unpacked, "wheel", outdir, runner, standby)
+    finally:
+        _remove_build_droppings(project, before)
+    _forward_warnings(caught, warn)
+    return collect(outdir)
+
+
+def _build_one(
+    env: CachedEnv,
+    source: Path,
+    distribution: Literal["sdist", "wheel"],
+    outdir: Path,
+    runner: _Runner,
+    standby: Standby | None,
+) -> Path:
+    """Build one distribution of `source`, first installing what the backend asks for it.
+
+    The asking is skipped when the answer can only be [] (`no_dynamic_requires`): it costs a whole
+    backend run. Anything installed changes the environment under the standby's processes, so
+    they are closed first.
+    """
+    import build
+
+    from releasekit.dists import environments
+
+    builder = build.ProjectBuilder.from_isolated_env(env, source, runner=runner)
+    if not environments.no_dynamic_requires(source):
+        requirements = builder.get_requires_for_build(distribution)
+        if requirements and standby is not None:
+            standby.close()
+        env.install(requirements)
+    return Path(builder.build(distribution, outdir))
+
+
+@contextlib.contextmanager
+def _unpacked(sdist: Path) -> Iterator[Path]:
+    """The sdist's one top folder, unpacked in a temporary folder: the wheel is built from what ships."""
+    with tempfile.TemporaryDirectory(prefix="releasekit-sdist-") as tmp:
+        with tarfile.open(sdist) as tf:
+            tf.extractall(tmp, filter="data")
+        (unpacked,) = Path(tmp).iterdir()
+        yield unpacked
+
+
+@contextlib.contextmanager
+def _build_errors(project: Path, runner: _Runner) -> Iterator[None]:
+    """Turn what `build` and the environment set-up raise into one BuildError line naming the cause.
+
+    A backend that failed in its subprocess is described by the last lines it printed; any other
+    backend failure by its own first line; secrets are scrubbed from both.
+    """
+    import build
+
+    try:
+        yield
     except build.BuildBackendException as exc:
         cause = exc.exception
         detail = _tail(runner.output)
@@ -107,16 +148,20 @@ def build_dists(
         raise BuildError(f"cannot build {project.name}: {redact.scrub(str(exc))}") from exc
     except (subprocess.CalledProcessError, OSError, RuntimeError) as exc:
         raise BuildError(f"cannot prepare the build environment: {_tail(runner.output) or exc}") from exc
-    finally:
-        _remove_build_droppings(project, before)
-    # The record is process-wide: a background import (twine's, while the build runs) warns into
-    # it too. Only what the backend said (forwarded by pyproject_hooks) and build's own are ours.
+
+
+def _forward_warnings(caught: Iterable[warnings.WarningMessage], warn: Callable[[str], None] | None) -> None:
+    """Pass on what the backend said (forwarded by pyproject_hooks) and build's own warnings, one line each.
+
+    The record is process-wide: a background import (twine's, while the build runs) warns into
+    it too, and only the backend's and build's warnings are ours to show.
+    """
+    import build
     from pyproject_hooks import BuildBackendWarning
 
     for warning in caught:
         if warn is not None and issubclass(warning.category, BuildBackendWarning | build.TypoWarning):
             warn(redact.scrub(" ".join(str(warning.message).split()))[:300])
-    return collect(outdir)
 
 
 def _droppings(project: Path) -> set[Path]:

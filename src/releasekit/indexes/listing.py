@@ -6,12 +6,13 @@ bytes are there". Every read is bounded in time and size (`bounded_http`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -218,14 +219,10 @@ def download(
     partial download is never left where a later run would trust it.
     """
     import hashlib
-    import http.client
     import tempfile
     import time
 
-    if Path(file.filename).name != file.filename or file.filename.startswith("."):
-        raise PackageIndexError(f"the index lists a file named {file.filename!r}, which is not a file name")
-    if urllib.parse.urlsplit(file.url).scheme not in ("http", "https"):
-        raise PackageIndexError(f"the index lists {file.filename} at a URL that is not http(s)")
+    _refuse_unsafe_listing(file)
     deadline = time.monotonic() + timeout
     digest = hashlib.sha256()
     fd, name = tempfile.mkstemp(prefix=f".{file.filename}.", suffix=".part", dir=dest)
@@ -237,34 +234,57 @@ def download(
                 digest.update(block)
                 out.write(block)
 
-            try:
+            with _download_errors(file, timeout):
                 _stream(file, keep, deadline, max_bytes)
-            except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-                reason = getattr(exc, "reason", None) or exc
-                if isinstance(reason, TimeoutError):
-                    raise PackageIndexError(
-                        f"downloading {file.filename} took longer than the {timeout:g}s timeout",
-                        "re-run the same command; for large files on a slow network raise `timeout`",
-                    ) from exc
-                raise PackageIndexError(
-                    f"cannot download {file.filename}: {redact.scrub(str(reason))}",
-                    "re-run the same command; nothing partial was kept",
-                ) from exc
-        found = digest.hexdigest()
-        if file.sha256 and found != file.sha256:
-            raise PackageIndexError(
-                f"{file.filename} downloaded with a different sha256 than the index lists"
-            )
-        if expected_sha256 and found != expected_sha256:
-            raise PackageIndexError(
-                f"{file.filename} downloaded with sha256 {found}, not the {expected_sha256} expected",
-                "the index serves other bytes than the ones this release recorded: do not publish them",
-            )
+        _check_digest(file, digest.hexdigest(), expected_sha256)
         target = dest / file.filename
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+def _refuse_unsafe_listing(file: IndexFile) -> None:
+    """The name becomes a path in `dest` and the URL a request: no traversal, no hidden file, http(s) only."""
+    if Path(file.filename).name != file.filename or file.filename.startswith("."):
+        raise PackageIndexError(f"the index lists a file named {file.filename!r}, which is not a file name")
+    if urllib.parse.urlsplit(file.url).scheme not in ("http", "https"):
+        raise PackageIndexError(f"the index lists {file.filename} at a URL that is not http(s)")
+
+
+@contextlib.contextmanager
+def _download_errors(file: IndexFile, timeout: float) -> Iterator[None]:
+    """Turn what a failed transfer raises into one PackageIndexError, telling a timeout apart.
+
+    urllib, http.client and the socket each raise their own kind; the user needs to know only
+    whether raising `timeout` could help, and that nothing partial was kept.
+    """
+    import http.client
+
+    try:
+        yield
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        if isinstance(reason, TimeoutError):
+            raise PackageIndexError(
+                f"downloading {file.filename} took longer than the {timeout:g}s timeout",
+                "re-run the same command; for large files on a slow network raise `timeout`",
+            ) from exc
+        raise PackageIndexError(
+            f"cannot download {file.filename}: {redact.scrub(str(reason))}",
+            "re-run the same command; nothing partial was kept",
+        ) from exc
+
+
+def _check_digest(file: IndexFile, found: str, expected_sha256: str | None) -> None:
+    """Only bytes whose sha256 is the listing's (and the recorded one, when given) are kept."""
+    if file.sha256 and found != file.sha256:
+        raise PackageIndexError(f"{file.filename} downloaded with a different sha256 than the index lists")
+    if expected_sha256 and found != expected_sha256:
+        raise PackageIndexError(
+            f"{file.filename} downloaded with sha256 {found}, not the {expected_sha256} expected",
+            "the index serves other bytes than the ones this release recorded: do not publish them",
+        )
 
 
 def _stream(file: IndexFile, sink: Callable[[bytes], None], deadline: float, max_bytes: int) -> None:

@@ -170,6 +170,27 @@ def write_token(
 ) -> Change:
     """Create or update one section with `__token__` and the token (or a keyring entry)."""
     refuse_unsafe_target(path)
+    upload_url = _upload_url_for(section, url)
+    redact.register(token, "__token__")
+    _check_token(token, upload_url)
+    if _canonical(upload_url) in (PYPI_UPLOAD, TESTPYPI_UPLOAD):
+        upload_url = _canonical(upload_url)
+    lines = _read_lines(path)
+    _set_repository(lines, path, section, upload_url, with_url=bool(url) or section not in BUILTIN)
+    if use_keyring:
+        _store_in_keyring(upload_url, token)
+        _remove(lines, section, "password")
+    else:
+        _set(lines, section, "password", [f"password = {token}\n"])
+    _write_private(path, "".join(lines))
+    return Change(path, section, upload_url, "keyring" if use_keyring else "file")
+
+
+def _upload_url_for(section: str, url: str | None) -> str:
+    """Where `section` uploads: `url`, or the built-in one of its name; only where a secret may go.
+
+    The name must be one twine can read back as a section (and not its own [distutils]).
+    """
     if not _SECTION.match(section) or section == "distutils":
         raise CredentialsError(
             f"'{section}' cannot be a repository name", "use letters, digits, '-', '_', '.'"
@@ -179,25 +200,41 @@ def write_token(
         raise CredentialsError(f"[{section}] is not a built-in repository", "pass --url with its upload URL")
     if not safe_for_credentials(upload_url):
         raise CredentialsError(f"refusing to store credentials for {redact.scrub(upload_url)}", "use https")
-    redact.register(token, "__token__")
+    return upload_url
+
+
+def _check_token(token: str, upload_url: str) -> None:
+    """Refuse a token that cannot work, before anything is written.
+
+    A pasted line break, a password where PyPI takes only API tokens, or a token issued by the
+    other one of PyPI and TestPyPI would each fail only at the first upload.
+    """
     if not token.strip():
         raise CredentialsError("the token is empty", "paste the API token from your account settings")
     if any(ch.isspace() or ord(ch) < 32 for ch in token):
         raise CredentialsError("the token contains spaces or line breaks", "paste it again, on one line")
-    if _canonical(upload_url) in (PYPI_UPLOAD, TESTPYPI_UPLOAD):
-        upload_url = _canonical(upload_url)
-        if not token.startswith("pypi-"):
-            raise CredentialsError(
-                "that is not a PyPI API token (they start with 'pypi-'); PyPI accepts only API tokens",
-                "create one in your account settings, under API tokens",
-            )
-        meant = token_index(token)
-        target = "testpypi" if upload_url == TESTPYPI_UPLOAD else "pypi"
-        if meant and meant != target:
-            raise CredentialsError(
-                f"that token was issued by {meant}, not {target}", f"use a token from the {target} site"
-            )
-    lines = _read_lines(path)
+    canonical = _canonical(upload_url)
+    if canonical not in (PYPI_UPLOAD, TESTPYPI_UPLOAD):
+        return
+    if not token.startswith("pypi-"):
+        raise CredentialsError(
+            "that is not a PyPI API token (they start with 'pypi-'); PyPI accepts only API tokens",
+            "create one in your account settings, under API tokens",
+        )
+    meant = token_index(token)
+    target = "testpypi" if canonical == TESTPYPI_UPLOAD else "pypi"
+    if meant and meant != target:
+        raise CredentialsError(
+            f"that token was issued by {meant}, not {target}", f"use a token from the {target} site"
+        )
+
+
+def _set_repository(lines: list[str], path: Path, section: str, upload_url: str, *, with_url: bool) -> None:
+    """List `section` in index-servers (pypi and testpypi too) and make it a `__token__` section.
+
+    Its `repository` URL is written only when one was given or the name is not built in: for the
+    built-in names (pypi, testpypi) twine knows the URL itself.
+    """
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
     servers = _index_servers(path) if path.exists() else []
@@ -205,16 +242,9 @@ def write_token(
         if name not in servers:
             servers.append(name)
     _set(lines, "distutils", "index-servers", ["index-servers =\n", *[f"    {s}\n" for s in servers]])
-    if url or section not in BUILTIN:
+    if with_url:
         _set(lines, section, "repository", [f"repository = {upload_url}\n"])
     _set(lines, section, "username", ["username = __token__\n"])
-    if use_keyring:
-        _store_in_keyring(upload_url, token)
-        _remove(lines, section, "password")
-    else:
-        _set(lines, section, "password", [f"password = {token}\n"])
-    _write_private(path, "".join(lines))
-    return Change(path, section, upload_url, "keyring" if use_keyring else "file")
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -282,6 +312,16 @@ def check(path: Path) -> list[str]:
     if mode & 0o077:
         problems.append(f"{path.name} is readable by group or others (mode {mode:o}); run: chmod 600 {path}")
     parser = read_pypirc(path)
+    problems += _server_problems(parser)
+    for section in parser.sections():
+        if section != "distutils":
+            problems += _section_problems(parser, section)
+    return problems
+
+
+def _server_problems(parser: configparser.RawConfigParser) -> list[str]:
+    """index-servers must name pypi and testpypi, and each name it lists must resolve to a URL."""
+    problems = []
     servers = parser.get("distutils", "index-servers", fallback="").split()
     for name in ("pypi", "testpypi"):
         if name not in servers and not (name == "testpypi" and "pypitest" in servers):
@@ -289,24 +329,29 @@ def check(path: Path) -> list[str]:
     for name in servers:
         if not parser.has_section(name) and name not in BUILTIN:  # twine falls back to the built-in URL
             problems.append(f"index-servers lists {name}, but there is no [{name}] section")
-    for section in parser.sections():
-        if section == "distutils":
-            continue
-        url = _canonical(parser.get(section, "repository", fallback=BUILTIN.get(section, "")))
-        password = parser.get(section, "password", fallback="")
-        username = parser.get(section, "username", fallback="")
-        redact.register(password, username)
-        if url in (PYPI_UPLOAD, TESTPYPI_UPLOAD) and password:
-            target = "testpypi" if url == TESTPYPI_UPLOAD else "pypi"
-            if not password.startswith("pypi-"):
-                problems.append(
-                    f"[{section}] has a password that is not an API token; PyPI accepts only tokens"
-                )
-            elif username != "__token__":
-                problems.append(f"[{section}] uses a token with username '{username}'; it must be __token__")
-            meant = token_index(password)
-            if meant and meant != target:
-                problems.append(f"[{section}] holds a token issued by {meant}, but uploads to {target}")
-        if password and url.lower().startswith("http://") and not safe_for_credentials(url):
-            problems.append(f"[{section}] sends its password over plain http ({redact.scrub(url)})")
+    return problems
+
+
+def _section_problems(parser: configparser.RawConfigParser, section: str) -> list[str]:
+    """What PyPI would refuse in one section, and a password sent in the clear.
+
+    Its password and username are registered with `redact` before any message is made, so none
+    of the problems can quote them.
+    """
+    problems = []
+    url = _canonical(parser.get(section, "repository", fallback=BUILTIN.get(section, "")))
+    password = parser.get(section, "password", fallback="")
+    username = parser.get(section, "username", fallback="")
+    redact.register(password, username)
+    if url in (PYPI_UPLOAD, TESTPYPI_UPLOAD) and password:
+        target = "testpypi" if url == TESTPYPI_UPLOAD else "pypi"
+        if not password.startswith("pypi-"):
+            problems.append(f"[{section}] has a password that is not an API token; PyPI accepts only tokens")
+        elif username != "__token__":
+            problems.append(f"[{section}] uses a token with username '{username}'; it must be __token__")
+        meant = token_index(password)
+        if meant and meant != target:
+            problems.append(f"[{section}] holds a token issued by {meant}, but uploads to {target}")
+    if password and url.lower().startswith("http://") and not safe_for_credentials(url):
+        problems.append(f"[{section}] sends its password over plain http ({redact.scrub(url)})")
     return problems

@@ -16,12 +16,16 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from releasekit import redact
 from releasekit.dists.artifact import Artifact
 from releasekit.errors import BuildError, BurntError, CredentialsError, PackageIndexError, UploadError
 from releasekit.indexes import listing
 from releasekit.indexes.resolve import Repository
+
+if TYPE_CHECKING:
+    from twine.package import PackageFile
 
 
 @dataclass(frozen=True)
@@ -112,9 +116,7 @@ def upload(
     `check_first=False` skips the look-up before the first attempt, for callers that have just
     read the index; `confirm` afterwards proves the bytes landed.
     """
-    import requests
     from twine.package import PackageFile
-    from twine.repository import Repository as TwineRepository
 
     start = time.monotonic()
     present = _same_bytes(repo, art, timeout) if check_first else None
@@ -127,32 +129,11 @@ def upload(
         package = PackageFile.from_filename(str(art.path), comment=None)
     last = ""
     for attempt in range(1, attempts + 1):
-        with _captured("twine"):
-            twine_repo = TwineRepository(
-                repo.upload_url, repo.username, repo.password, disable_progress_bar=True
-            )
-            _apply_timeout(twine_repo.session, timeout)
-            try:
-                response = twine_repo.upload(package, max_redirects=1)
-                status, reason = response.status_code, response.reason
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                status, reason = 0, type(exc).__name__
-            finally:
-                twine_repo.close()
+        status, reason = _post(repo, package, timeout)
         if status == 200:
             return UploadResult(art.filename, "uploaded", time.monotonic() - start)
         last = f"{status} {reason}" if status else reason
-        if status == 403 and new_project:
-            raise CredentialsError(
-                f"{repo.label} refused the first upload of {art.name} ({status} {reason})",
-                "the name may belong to another project (names compare normalised: my_pkg is my-pkg), "
-                "or the token is scoped to another project: a first upload needs an account-wide token",
-            )
-        if status in (401, 403):
-            raise CredentialsError(
-                f"{repo.label} refused the credentials ({status} {reason}) uploading {art.filename}",
-                f"check the token for {repo.label} in ~/.pypirc or TWINE_PASSWORD, then re-run",
-            )
+        _refuse_credentials(repo, art, status, reason, new_project=new_project)
         # Whatever happened, the index may hold the file now: ask it before deciding.
         try:
             present = _same_bytes(repo, art, timeout)
@@ -161,25 +142,75 @@ def upload(
             last += "; the index could not be read"
         if present:
             return UploadResult(art.filename, "uploaded", time.monotonic() - start)
-        if present is False:
-            raise _burnt(repo, art)
-        if status in (400, 409) and "exist" in reason.lower():
-            raise BurntError(
-                f"{repo.label} says {art.filename} already exists, but does not list it",
-                "if it appears there shortly, re-run; otherwise the file name was used before "
-                "(PyPI never reuses a deleted file's name): bump the version",
-            )
-        if 400 <= status < 500:
-            raise UploadError(
-                f"{repo.label} refused {art.filename}: {redact.scrub(last)}",
-                "fix what the index objects to, then re-run the same command",
-            )
+        _raise_unless_retryable(repo, art, status, reason, last, present)
         if attempt < attempts:
             sleep(min(30.0, 2 ** (attempt - 1)) * (0.5 + random.random() / 2))  # noqa: S311 (jitter)
     raise UploadError(
         f"uploading {art.filename} to {repo.label} failed after {attempts} attempts ({redact.scrub(last)})",
         "nothing is lost: re-run the same command when the index is back",
     )
+
+
+def _post(repo: Repository, package: PackageFile, timeout: float) -> tuple[int, str]:
+    """One single-attempt POST through twine: (HTTP status, reason), or (0, error name) without one.
+
+    A dropped connection or a timeout is not an error here but an outcome like a 5xx: the caller
+    settles it by reading the index. twine's own output is kept from the user.
+    """
+    import requests
+    from twine.repository import Repository as TwineRepository
+
+    with _captured("twine"):
+        twine_repo = TwineRepository(repo.upload_url, repo.username, repo.password, disable_progress_bar=True)
+        _apply_timeout(twine_repo.session, timeout)
+        try:
+            response = twine_repo.upload(package, max_redirects=1)
+            return response.status_code, response.reason
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            return 0, type(exc).__name__
+        finally:
+            twine_repo.close()
+
+
+def _refuse_credentials(
+    repo: Repository, art: Artifact, status: int, reason: str, *, new_project: bool
+) -> None:
+    """A 401/403 will not change on retry: stop, naming the likelier cause for a new project."""
+    if status == 403 and new_project:
+        raise CredentialsError(
+            f"{repo.label} refused the first upload of {art.name} ({status} {reason})",
+            "the name may belong to another project (names compare normalised: my_pkg is my-pkg), "
+            "or the token is scoped to another project: a first upload needs an account-wide token",
+        )
+    if status in (401, 403):
+        raise CredentialsError(
+            f"{repo.label} refused the credentials ({status} {reason}) uploading {art.filename}",
+            f"check the token for {repo.label} in ~/.pypirc or TWINE_PASSWORD, then re-run",
+        )
+
+
+def _raise_unless_retryable(
+    repo: Repository, art: Artifact, status: int, reason: str, last: str, present: bool | None
+) -> None:
+    """After a failed attempt and a read of the listing: stop when no retry can help.
+
+    `present` is False when other bytes hold the name (burnt), None when the file is not listed or
+    the listing was unreadable. A 4xx the listing does not explain is final too; a 5xx or a
+    dropped connection returns, so the caller backs off and tries again.
+    """
+    if present is False:
+        raise _burnt(repo, art)
+    if status in (400, 409) and "exist" in reason.lower():
+        raise BurntError(
+            f"{repo.label} says {art.filename} already exists, but does not list it",
+            "if it appears there shortly, re-run; otherwise the file name was used before "
+            "(PyPI never reuses a deleted file's name): bump the version",
+        )
+    if 400 <= status < 500:
+        raise UploadError(
+            f"{repo.label} refused {art.filename}: {redact.scrub(last)}",
+            "fix what the index objects to, then re-run the same command",
+        )
 
 
 def confirm(repo: Repository, artifacts: Sequence[Artifact], timeout: float) -> None:
