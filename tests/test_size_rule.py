@@ -16,23 +16,8 @@ PACKAGE = ROOT / "src" / "releasekit"
 MAX_FUNCTION_LINES = 60
 MAX_MODULE_LINES = 500
 
-# The engine, still being split: its offenders are exempt until then. pyproject.toml's per-file-ignores
-# exempts the same paths from C901/PLR0915. Empty this (and those) once the split lands.
-NOT_YET = (
-    "src/releasekit/release",
-    "src/releasekit/tasks.py",
-    "src/releasekit/console.py",
-    "src/releasekit/indexes/resolve.py",
-)
-
-
 def _checked_files() -> list[Path]:
-    skipped = [ROOT / path for path in NOT_YET]
-    return [
-        path
-        for path in sorted(PACKAGE.rglob("*.py"))
-        if not any(path.is_relative_to(skip) for skip in skipped)
-    ]
+    return sorted(PACKAGE.rglob("*.py"))
 
 
 def _offences(path: Path, shown_from: Path = ROOT) -> list[str]:
@@ -59,12 +44,6 @@ def test_every_function_and_module_is_within_the_size_rule() -> None:
     assert len(files) > 20, f"the size rule found only {len(files)} files under {PACKAGE}"
     offences = [line for path in files for line in _offences(path)]
     assert not offences, "split these (functions <= 60 lines, modules <= 500):\n" + "\n".join(offences)
-
-
-def test_not_yet_names_only_paths_that_exist() -> None:
-    """A stale entry would silently exempt whatever later takes that name."""
-    missing = [path for path in NOT_YET if not (ROOT / path).exists()]
-    assert not missing, f"NOT_YET names paths that no longer exist: {missing}"
 
 
 def test_the_rule_catches_a_long_function(tmp_path: Path) -> None:
