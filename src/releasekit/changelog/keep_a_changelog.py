@@ -53,6 +53,10 @@ class KeepAChangelog:
         dated = any(rest.startswith("- ") and _DATE.search(rest) for _, rest in heads)
         return cls(path, text) if ("unreleased", "") in heads or dated else None
 
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return (self.path,)
+
     def describe(self) -> str:
         return f"{self.path.name} (Keep a Changelog)"
 

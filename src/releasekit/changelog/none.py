@@ -18,6 +18,10 @@ class NoChangelog:
     kind = "none"
     path: Path | None = None
 
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return ()
+
     def describe(self) -> str:
         if self.unread:
             return f"{self.configured} (a format releasekit does not read: no notes taken)"

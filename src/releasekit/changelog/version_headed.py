@@ -65,6 +65,10 @@ class VersionHeaded:
         named = [s for s in sections.sections(self.text if text is None else text, rst=self.rst) if s.version]
         return [s for s in named if s.level == named[0].level] if named else []
 
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return (self.path,)
+
     def describe(self) -> str:
         return f"{self.path.name} (version-headed sections)"
 
