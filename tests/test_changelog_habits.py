@@ -24,6 +24,11 @@ filename = "CHANGELOG.md"
 start_string = "<!-- towncrier release notes start -->\\n"
 title_format = "## [{version}](https://github.com/o/r/tree/{version}) - {project_date}"
 issue_format = "[#{issue}](https://github.com/o/r/issues/{issue})"
+
+[[tool.towncrier.type]]
+directory = "change"
+name = "Changes"
+showcontent = true
 """
 
 ATTRS_CHANGELOG = """# Changelog
