@@ -133,3 +133,43 @@ def test_a_changelog_in_no_known_format_never_stops_a_release(make_project, inde
     assert released.code == 0, released.err
     assert "CHANGELOG.md (a format releasekit does not read: no notes taken)" in released.err
     assert released.summary()["version"] == "1.4.3" and released.summary()["release_notes"] == ""
+
+
+SCRIV_CHANGELOG = """Changelog
+=========
+
+..
+    scriv-insert-here
+
+1.4.2 — 2026-01-02
+------------------
+
+- An earlier change.
+"""
+
+
+def test_scriv_fragments_are_collected_into_the_release_commit(
+    make_project, index_pair, isolated_env, capsys
+):
+    """nedbat/coveragepy's layout: [tool.scriv] in pyproject.toml, RST fragments in changelog.d/."""
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    with (project.path / "pyproject.toml").open("a") as fh:
+        fh.write('\n[tool.scriv]\nformat = "rst"\n')
+    (project.path / "CHANGELOG.rst").write_text(SCRIV_CHANGELOG)
+    fragments = project.path / "changelog.d"
+    fragments.mkdir()
+    (fragments / "20261201_fix.rst").write_text("Fixed\n.....\n\n- The frobnicator no longer jams.\n")
+    _commit(project, "scriv with one fragment")
+
+    released = run_cli(project.path, capsys, "release", "--bump", "patch", "--yes", "--json")
+    assert released.code == 0, released.err
+    assert "release notes from scriv (1 fragment(s) in changelog.d -> CHANGELOG.rst)" in released.err
+    summary = released.summary()
+    assert "The frobnicator no longer jams." in summary["release_notes"]
+    assert "0.0.0.dev" not in summary["release_notes"]
+    changelog = (project.path / "CHANGELOG.rst").read_text()
+    assert changelog.index("1.4.3") < changelog.index("The frobnicator") < changelog.index("1.4.2")
+    assert not list(fragments.glob("*.rst"))
+    assert "changelog.d/20261201_fix.rst" in project.git("show", "--stat", "--format=", "HEAD")
+    assert project.git("status", "--porcelain") == ""

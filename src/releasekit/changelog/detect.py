@@ -11,12 +11,14 @@ from pathlib import Path
 
 from releasekit.changelog.keep_a_changelog import KeepAChangelog
 from releasekit.changelog.none import NoChangelog
+from releasekit.changelog.scriv import Scriv
 from releasekit.changelog.source import ChangelogSource
 from releasekit.changelog.towncrier import Towncrier
 from releasekit.changelog.version_headed import VersionHeaded
 
 _DETECTORS: tuple[Callable[[Path, str], ChangelogSource | None], ...] = (
     Towncrier.detect,
+    Scriv.detect,
     KeepAChangelog.detect,
     VersionHeaded.detect,
 )
