@@ -187,9 +187,17 @@ def local_tags(repo: git.Repo) -> dict[str, str]:
 
 
 def commit_files(repo: git.Repo, paths: list[Path], message: str) -> str:
-    """Commit exactly these paths with git itself, so hooks and signing config apply."""
+    """Commit exactly these paths with git itself, so hooks and signing config apply.
+
+    A path that no longer exists (a news fragment a changelog tool removed) is committed as removed.
+    """
     rel = [os.path.relpath(p, repo.working_dir) for p in paths]
-    _git(repo, "add", "--", *rel)
+    present = [r for r, p in zip(rel, paths, strict=True) if p.exists()]
+    gone = [r for r, p in zip(rel, paths, strict=True) if not p.exists()]
+    if present:
+        _git(repo, "add", "--", *present)
+    if gone:
+        _git(repo, "rm", "--cached", "--quiet", "--ignore-unmatch", "--", *gone)
     _git(repo, "commit", "--quiet", "--no-edit", "-m", message, "--", *rel)
     return head_sha(repo)
 

@@ -11,9 +11,17 @@ from pathlib import Path
 
 from releasekit.changelog.keep_a_changelog import KeepAChangelog
 from releasekit.changelog.none import NoChangelog
+from releasekit.changelog.scriv import Scriv
 from releasekit.changelog.source import ChangelogSource
+from releasekit.changelog.towncrier import Towncrier
+from releasekit.changelog.version_headed import VersionHeaded
 
-_DETECTORS: tuple[Callable[[Path, str], ChangelogSource | None], ...] = (KeepAChangelog.detect,)
+_DETECTORS: tuple[Callable[[Path, str], ChangelogSource | None], ...] = (
+    Towncrier.detect,
+    Scriv.detect,
+    KeepAChangelog.detect,
+    VersionHeaded.detect,
+)
 
 
 def detect(project: Path, setting: str) -> ChangelogSource:
@@ -23,4 +31,4 @@ def detect(project: Path, setting: str) -> ChangelogSource:
             found = detector(project, setting)
             if found is not None:
                 return found
-    return NoChangelog(setting)
+    return NoChangelog(setting, unread=bool(setting) and (project / setting).is_file())

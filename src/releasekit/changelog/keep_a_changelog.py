@@ -17,6 +17,9 @@ from releasekit.errors import ChangelogError
 _HEADING = re.compile(r"^## \[?(?P<name>[^\]\s]+)\]?(?P<rest>.*)$", re.MULTILINE)
 
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 _UNRELEASED_LINK = re.compile(
     r"^\[unreleased\]:\s*(?P<base>\S+/compare/)(?P<prev>\S+?)\.\.\.HEAD\s*$", re.I | re.M
 )
@@ -35,8 +38,24 @@ class KeepAChangelog:
 
     @classmethod
     def detect(cls, project: Path, setting: str) -> KeepAChangelog | None:
+        """Keep a Changelog's own marks: `## [Unreleased]` alone, or `## [X.Y.Z] - date` headings.
+
+        A heading that carries "unreleased" beside a version (`## [1.3.1] - Unreleased`) is the
+        version-headed habit, rolled differently.
+        """
         path = project / setting
-        return cls(path, read(path)) if path.is_file() else None
+        if not path.is_file():
+            return None
+        text = read(path)
+        heads = [(m.group("name").lower(), m.group("rest").strip()) for m in _HEADING.finditer(text)]
+        if any("unreleased" in rest.lower() for _, rest in heads):
+            return None
+        dated = any(rest.startswith("- ") and _DATE.search(rest) for _, rest in heads)
+        return cls(path, text) if ("unreleased", "") in heads or dated else None
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return (self.path,)
 
     def describe(self) -> str:
         return f"{self.path.name} (Keep a Changelog)"

@@ -14,10 +14,17 @@ class NoChangelog:
     """The project keeps no release notes where releasekit looks (`changelog` names the file)."""
 
     configured: str  # the configured file name; "" when changelog handling is switched off
+    unread: bool = False  # the file is there, in a format releasekit does not read
     kind = "none"
     path: Path | None = None
 
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return ()
+
     def describe(self) -> str:
+        if self.unread:
+            return f"{self.configured} (a format releasekit does not read: no notes taken)"
         return f"no {self.configured}" if self.configured else "changelog handling off"
 
     def notes_for(self, version: str) -> Notes:

@@ -35,6 +35,10 @@ class ChangelogSource(Protocol):
     def path(self) -> Path | None:
         """The file the notes are read from and the release commit changes; None: there is none."""
 
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """Every file a release changes or removes (journaled before the bump, so a kill is undone)."""
+
     def describe(self) -> str:
         """The short human name used in the plan and in `status`."""
 

@@ -32,8 +32,8 @@ def decide_bump(state: ReleaseState, plan: Plan) -> tuple[bool, str]:
     if plan.bump and not state.writes_files:
         parts.append("the tag is the bump (the version comes from git tags)")
     notes = plan.release_notes
-    if notes.roll and notes.path is not None:
-        parts.append(f"{notes.path.name}: Unreleased becomes {plan.version}")
+    if notes.roll:
+        parts.append(f"{state.changelog.describe()}: the notes become {plan.version}'s")
     writes = plan.bump and state.writes_files
     return writes or notes.roll, ", ".join(parts)
 
@@ -43,8 +43,8 @@ def bump(run: Run) -> str:
     source = run.state.source
     notes = plan.release_notes
     files = list(source.files) if plan.bump and source.writes_files else []
-    if notes.roll and notes.path is not None:
-        files.append(notes.path)
+    if notes.roll:
+        files += run.state.changelog.files
     root = Path(run.repo.working_dir)
     run.record(bump_parent=run.head, bump_files=[str(p.resolve().relative_to(root.resolve())) for p in files])
     run.made.add(StepName.BUMP)  # from here on, rollback restores the files and HEAD
