@@ -24,7 +24,7 @@ def python_for(requirement: str, error: type[ReleaseError], what: str) -> str:
         return environments.env_for([requirement]).python_executable
     except BuildError as exc:
         raise error(
-            f"cannot install {requirement} for {what}: {exc.message}",
+            f"cannot install {requirement} (for {what}): {exc.message}",
             "check that the package index is reachable (pip/uv configuration), then run again",
         ) from exc
 

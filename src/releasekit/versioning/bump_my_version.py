@@ -18,15 +18,13 @@ are rewritten here, in place, as a static version is.
 from __future__ import annotations
 
 import json
-import subprocess
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from releasekit import redact
-from releasekit.dists import environments
-from releasekit.errors import BuildError, VersionError
+from releasekit.dists import tools
+from releasekit.errors import VersionError
 from releasekit.versioning import literals
 
 REQUIREMENT = "bump-my-version>=1.8,<2"
@@ -69,49 +67,18 @@ def _load(path: Path) -> dict[str, Any]:
         raise VersionError(f"{path.name} is not valid TOML: {exc}", f"fix the syntax of {path.name}") from exc
 
 
-def _python() -> str:
-    try:
-        return environments.env_for([REQUIREMENT]).python_executable
-    except BuildError as exc:
-        raise VersionError(
-            f"cannot install {REQUIREMENT} for [tool.bumpversion]: {exc.message}",
-            "check that the package index is reachable (pip/uv configuration), then run again",
-        ) from exc
-
-
 def _run(project: Path, what: str, args: list[str]) -> str:
-    """Run bump-my-version in `project`; its failure becomes one VersionError line."""
-    # Its console script is not used: the environment is renamed into place after installing,
-    # which leaves the scripts' shebangs pointing at the temporary name.
-    environ = {k: v for k, v in redact.child_environ().items() if not k.startswith("BUMPVERSION_")}
-    environ.update(NO_COLOR="1", TERM="dumb", COLUMNS="500")
-    try:
-        proc = subprocess.run(
-            [_python(), *args],
-            cwd=project,
-            env=environ,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise VersionError(f"bump-my-version {what}: no answer after {TIMEOUT:.0f}s") from exc
-    if proc.returncode:
-        raise VersionError(
-            f"bump-my-version {what}: {_last_error(proc.stderr or proc.stdout)}",
-            "check [tool.bumpversion] (`bump-my-version show-bump` explains it)",
-        )
-    return proc.stdout
-
-
-def _last_error(output: str) -> str:
-    """The error in its output: the text of rich's "Error" box, else the last line (a traceback's)."""
-    lines = [ln.strip(" │╭╮╰╯─") for ln in output.splitlines()]
-    lines = [ln for ln in lines if ln]
-    if "Error" in lines:
-        lines = lines[lines.index("Error") + 1 :]
-    return redact.scrub(" ".join(" ".join(lines[-3:]).split()))[:300] or "no output"
+    """Run bump-my-version in `project` from its own environment; a failure is one VersionError line."""
+    return tools.run_tool(
+        REQUIREMENT,
+        args,
+        cwd=project,
+        what=f"bump-my-version {what}",
+        error=VersionError,
+        hint="check [tool.bumpversion] (`bump-my-version show-bump` explains it)",
+        timeout=TIMEOUT,
+        drop_prefix="BUMPVERSION_",
+    ).stdout
 
 
 @dataclass(frozen=True)
