@@ -42,19 +42,21 @@ def state(
     records: dict[str, Record] | None = None,
     reachable: tuple[str, ...] = (HEAD, PARENT),
     parents: dict[str, str | None] | None = None,
+    version_text: str | None = None,
 ) -> ReleaseState:
     return ReleaseState(
         project=Path("/nonexistent/project"),
         git_dir=Path("/nonexistent/project/.git"),
         name=NAME,
         source=StaticPyprojectSource(Literal(Path("/nonexistent/project/pyproject.toml"), 0, 0, version)),
-        version_text=version,
+        version_text=version_text or version,
         head=HEAD,
         branch="main",
         branches=("main",),
         changed=(),
         untracked=(),
         local_tags=tags or {},
+        merged_tags=frozenset(t for t, sha in (tags or {}).items() if sha in reachable),
         remote=RemoteState({"main": remote_head}, remote_tags or {}, "main"),
         remote_error="",
         test=IndexView(IndexAccess(TEST), test or {}),
@@ -197,3 +199,31 @@ def test_adding_files_to_a_release_older_than_14_days_is_refused_where_pypi_rule
         make_plan(observed, Config(changelog="", pypi_rules=True), BUMP, now=now)
     plan = make_plan(observed, Config(changelog="", pypi_rules=False), BUMP, now=now)  # a private index
     assert plan.will(StepName.UPLOAD_LIVE)
+
+
+def test_a_maintenance_release_below_a_newer_series_on_another_branch_or_the_index_goes_on():
+    newer = {"v2.0.0": OTHER, "v1.4.2": PARENT}  # 2.0.0 was tagged on main; this is the 1.4 branch
+    plan = make_plan(state(tags=newer), CONFIG, BUMP)
+    assert plan.version == "1.4.3"
+    assert any("below 2.0.0" in note and "maintenance release" in note for note in plan.notes)
+    wheel = "demo-3.0.0-py3-none-any.whl"
+    on_index = {wheel: IndexFile(wheel, "3" * 64, f"http://127.0.0.1/{wheel}")}
+    plan = make_plan(state(tags={"v1.4.2": PARENT}, live=on_index), CONFIG, BUMP)
+    assert plan.version == "1.4.3" and any("below 3.0.0" in note for note in plan.notes)
+    with pytest.raises(VersionError, match=r"not greater than the last released one \(2\.0\.0\)"):
+        make_plan(state(tags={"v2.0.0": PARENT}), CONFIG, BUMP)  # on this branch: refused
+
+
+def test_moving_major_and_minor_tags_are_not_releases():
+    tags = {"v1.4.2": PARENT, "v1.4": PARENT, "v1": PARENT, "latest": PARENT}
+    plan = make_plan(state(tags=tags), CONFIG, BUMP)
+    assert plan.version == "1.4.3" and plan.tag == "v1.4.3"
+
+
+def test_a_local_marker_between_releases_is_dropped_by_a_bump_and_never_hinted_back():
+    plan = make_plan(state(version_text="1.4.2+dev", tags={"v1.4.2": PARENT}), CONFIG, BUMP)
+    assert plan.version == "1.4.3" and plan.current_version == "1.4.2"
+    assert any("local marker" in note for note in plan.notes)
+    with pytest.raises(VersionError) as caught:
+        make_plan(state(version_text="1.4.2+dev", tags={"v1.4.2": PARENT}), CONFIG, Intent(yes=True))
+    assert "--bump patch releases 1.4.3" in str(caught.value) and "release 1.4.2" not in str(caught.value)

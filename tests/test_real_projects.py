@@ -18,10 +18,13 @@ def test_the_history_s_tag_style_is_followed_and_said(make_project, index_pair, 
     project.git("tag", "-a", "-m", "Release 1.4.1", "1.4.1")  # this project tags without a v
     planned = run_cli(project.path, capsys, "release", "--bump", "patch", "--dry-run", "--json")
     assert planned.code == 0, planned.err
-    assert "tag style {version} (followed from 1 existing tag(s))" in planned.err
+    assert (
+        "tag style {version} (followed from the newest release tag 1.4.1 (1 tag(s) of this style))"
+        in planned.err
+    )
     assert planned.summary()["tag"] == "1.4.3"
     status = run_cli(project.path, capsys, "status")
-    assert "tags {version} (followed from 1 existing tag(s))" in status.out
+    assert "tags {version} (followed from the newest release tag 1.4.1" in status.out
     released = run_cli(project.path, capsys, "release", "--bump", "patch", "--test", "--json")
     assert released.code == 0, released.err
     assert project.git("describe", "--tags", "--exact-match") == "1.4.3"
@@ -123,3 +126,57 @@ def test_a_bump_that_leaves_the_tree_dirty_is_rolled_back_never_released(
     assert "rolled back" in result.err and "Traceback" not in result.err
     assert project.git("rev-parse", "HEAD") == head and project.git("tag") == ""
     assert project.git("status", "--porcelain") == ""
+
+
+def test_tag_style_follows_the_newest_release_not_the_majority(
+    make_project, index_pair, isolated_env, capsys
+):
+    """A project that moved from `2.0.0`-style tags to `v2.1.0` (as pallets/click did) tags v-next."""
+    project = make_project(version="2.1.0")
+    write_pypirc(isolated_env, index_pair)
+    for old in ("1.9.0", "1.9.1", "2.0.0"):
+        project.git("tag", "-a", "-m", old, old)
+    project.git("tag", "-a", "-m", "v2.1.0", "v2.1.0")
+    project.git("tag", "v2")  # a moving major tag at the newest release (GitHub Actions habit)
+    project.git("tag", "latest")
+    project.git("push", "-q", "origin", "--tags")
+    planned = run_cli(project.path, capsys, "release", "--bump", "patch", "--dry-run")
+    assert planned.code == 0, planned.err
+    assert "2.1.0 -> 2.1.1 (tag v2.1.1" in planned.err
+    assert "followed from the newest release tag v2.1.0" in planned.err
+
+
+def test_a_maintenance_release_below_a_newer_series_of_another_branch(
+    make_project, index_pair, isolated_env, capsys
+):
+    """urllib3 / Django habit: 1.26.x fixes released from a maintenance branch after 2.0.0 exists."""
+    project = make_project(version="1.4.2")
+    write_pypirc(isolated_env, index_pair)
+    project.git("tag", "-a", "-m", "1.4.2", "v1.4.2")
+    project.git("push", "-q", "origin", "v1.4.2")
+    project.git("switch", "-q", "-c", "next")
+    project.git("commit", "-q", "--allow-empty", "-m", "2.0 work")
+    project.git("tag", "-a", "-m", "2.0.0", "v2.0.0")
+    project.git("switch", "-q", "main")
+    released = run_cli(project.path, capsys, "release", "--bump", "patch", "--test", "--json")
+    assert released.code == 0, released.err
+    assert released.summary()["version"] == "1.4.3"
+    assert "1.4.3 is below 2.0.0, released from another branch" in released.err
+
+
+def test_a_local_dev_marker_between_releases_is_dropped_by_a_bump(
+    make_project, index_pair, isolated_env, capsys
+):
+    """sphinx-doc/sphinx-style `__version__ = "0.16.0+dev"` between releases (here in setup.cfg's config)."""
+    project = make_project(version="1.4.2")
+    write_pypirc(isolated_env, index_pair)
+    project.git("tag", "-a", "-m", "1.4.2", "v1.4.2")
+    for name in ("setup.cfg", "pyproject.toml", f"src/{project.import_name}/__init__.py"):
+        path = project.path / name
+        path.write_text(path.read_text().replace("1.4.2", "1.4.2+dev"))
+    project.git("commit", "-qam", "back to development")
+    refused = run_cli(project.path, capsys, "release", "--test")
+    assert refused.code == 1 and "--bump patch releases 1.4.3" in refused.err
+    released = run_cli(project.path, capsys, "release", "--bump", "patch", "--test", "--json")
+    assert released.code == 0, released.err
+    assert released.summary()["version"] == "1.4.3"

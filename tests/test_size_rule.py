@@ -16,6 +16,7 @@ PACKAGE = ROOT / "src" / "releasekit"
 MAX_FUNCTION_LINES = 60
 MAX_MODULE_LINES = 500
 
+
 def _checked_files() -> list[Path]:
     return sorted(PACKAGE.rglob("*.py"))
 

@@ -186,6 +186,11 @@ def local_tags(repo: git.Repo) -> dict[str, str]:
     return tags
 
 
+def merged_tags(repo: git.Repo) -> frozenset[str]:
+    """The local tags whose commits HEAD contains: the releases of this branch's history."""
+    return frozenset(line for line in _git(repo, "tag", "--merged", "HEAD").splitlines() if line)
+
+
 def commit_files(repo: git.Repo, paths: list[Path], message: str) -> str:
     """Commit exactly these paths with git itself, so hooks and signing config apply.
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from releasekit.config import Config
 from releasekit.dists import artifact
@@ -53,7 +53,7 @@ def make_plan(
     resume = to_resume(state, open_record(state), notes)
     current, version, bump = _target(state, intent, resume, notes)
     if resume is None:
-        _moves_forward(state, version)
+        _moves_forward(state, version, notes)
     tag = state.tag_for(version)
     test_files, live_files = _held_by_indexes(state, version, resume, tag)
     published = bool(test_files or live_files) or (resume is not None and resume.published)
@@ -114,9 +114,11 @@ def _release_branch(config: Config, state: ReleaseState) -> str:
 
 def _tag_checkout(state: ReleaseState) -> bool:
     """A detached HEAD at a release tag that is on the remote: how CI checks out a tag push."""
+    if state.branch is not None:
+        return False
     tag = state.tag_for(pep440.normalise(state.version_text))
     remote_sha = state.remote.tags.get(tag) if state.remote else None
-    return state.branch is None and state.local_tags.get(tag) == state.head and remote_sha == state.head
+    return state.local_tags.get(tag) == state.head and remote_sha == state.head
 
 
 def _check_tree(state: ReleaseState, release_branch: str) -> str:
@@ -144,7 +146,7 @@ def _target(
     state: ReleaseState, intent: Intent, resume: Record | None, notes: list[str]
 ) -> tuple[str, str, bool]:
     """(current, target, bump) from the files, the flags and the release being resumed."""
-    current = pep440.normalise(state.version_text)
+    current = _current(state, intent, notes)
     if resume is not None:
         return _resumed_target(state, intent, resume, current, notes)
     if intent.new_version is not None:
@@ -164,6 +166,26 @@ def _target(
             f"release {Version(current).base_version} with --bump final, or name it with --new-version",
         )
     return current, current, False
+
+
+def _current(state: ReleaseState, intent: Intent, notes: list[str]) -> str:
+    """The version in the files, canonical; a local marker between releases (`0.16.0+dev`) goes
+    with a bump or an explicit version, as a `.devN` would."""
+    try:
+        local = Version(state.version_text).local
+    except InvalidVersion:
+        local = None
+    if local is None:
+        return pep440.normalise(state.version_text)
+    public = state.public_version
+    if not (intent.bump or intent.new_version):
+        raise VersionError(
+            f"the version in the files, '{state.version_text}', is a local version (+{local}); "
+            "PyPI refuses them",
+            f"--bump patch releases {pep440.next_version(public, 'patch')}, or name one with --new-version",
+        )
+    notes.append(f"the local marker of '{state.version_text}' is dropped: the release starts from {public}")
+    return public
 
 
 def _resumed_target(
@@ -218,16 +240,25 @@ def _bumped_target(
     return current, proposed, True
 
 
-def _moves_forward(state: ReleaseState, target: str) -> None:
+def _moves_forward(state: ReleaseState, target: str, notes: list[str]) -> None:
+    """Versions only move forward along this branch; above a release of another branch or on the
+    index (a maintenance release of an older series) is allowed, and said."""
     remote_tags = state.remote.tags if state.remote else {}
     tags = {**state.local_tags, **remote_tags}
-    released = released_versions(tags, state.name, state.tag_format) | state.live.versions()
-    released.discard(target)
-    newer = [v for v in released if Version(v) >= Version(target)]
+    here = {tag: sha for tag, sha in tags.items() if tag in state.merged_tags}
+    on_branch = released_versions(here, state.name, state.tag_format) - {target}
+    elsewhere = (released_versions(tags, state.name, state.tag_format) | state.live.versions()) - {target}
+    newer = [v for v in on_branch if Version(v) >= Version(target)]
     if newer:
         raise VersionError(
             f"version {target} is not greater than the last released one ({max(newer, key=Version)})",
             "bump the version (--bump patch or --new-version)",
+        )
+    above = [v for v in elsewhere - on_branch if Version(v) > Version(target)]
+    if above:
+        notes.append(
+            f"{target} is below {max(above, key=Version)}, released from another branch or on "
+            f"{state.live.label}: a maintenance release"
         )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from releasekit import vcs
 from releasekit.changelog import detect as changelog
@@ -31,7 +31,7 @@ from releasekit.release import journal
 from releasekit.release.journal import Record
 from releasekit.versioning import detect, pep440
 from releasekit.versioning.detect import VersionSource, project_name
-from releasekit.versioning.tags import choose_tag_format, tag_versions, version_from_tags
+from releasekit.versioning.tags import choose_tag_format, release_tags, version_from_tags
 
 if TYPE_CHECKING:
     import git
@@ -101,6 +101,7 @@ class ReleaseState:
     stray: tuple[str, ...] = ()  # files in DIR that are not distributions
     warnings: tuple[str, ...] = ()
     remote_name: str = "origin"  # the remote that was read, and that the release pushes to
+    merged_tags: frozenset[str] = frozenset()  # local tags HEAD contains: this branch's releases
 
     @property
     def version_source(self) -> str:
@@ -116,6 +117,15 @@ class ReleaseState:
     def generated_files(self) -> tuple[str, ...]:
         """Git-ignored files the backend puts in the sdist, relative to the project."""
         return tuple(_relative(self.project, p) for p in self.source.generated_files)
+
+    @property
+    def public_version(self) -> str:
+        """The version in the files, canonical, without a local marker (`0.16.0+dev` -> 0.16.0)."""
+        try:
+            public = Version(self.version_text).public
+        except InvalidVersion:
+            public = self.version_text  # normalise raises the one-line error for it
+        return pep440.normalise(public)
 
     def tag_for(self, version: str) -> str:
         return self.tag_format.format(version=version)
@@ -244,6 +254,7 @@ def _git_facts(
         "changed": tuple(changed),
         "untracked": tuple(untracked),
         "local_tags": local_tags,
+        "merged_tags": vcs.merged_tags(repo),
         "reachable": frozenset({head, *(sha for sha in interesting if vcs.contains(repo, sha, head))}),
         "parents": {sha: vcs.parent(repo, sha) for sha in {head, *open_commits}},
         "commits_since": _commits_since(repo, local_tags, tag_format),
@@ -281,7 +292,7 @@ def _stray(dist: Path) -> tuple[str, ...]:
 
 
 def _commits_since(repo: Any, tags: dict[str, str], tag_format: str) -> int | None:
-    released = {t: v for t in tags for v in tag_versions({t: ""}, tag_format)}
+    released = release_tags(tags, tag_format)
     if not released:
         return None
     last = max(released, key=lambda t: Version(released[t]))

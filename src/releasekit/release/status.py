@@ -17,7 +17,7 @@ from releasekit.errors import ReleaseError
 from releasekit.release.resume import open_record
 from releasekit.release.state import IndexView, ReleaseState, observe
 from releasekit.versioning import pep440
-from releasekit.versioning.tags import tag_versions
+from releasekit.versioning.tags import release_tags
 
 BUMPS = (("major", None), ("minor", None), ("patch", None), ("minor", "rc"), ("pre", None), ("final", None))
 
@@ -37,8 +37,8 @@ def _with_timeout(config: Config, timeout: float) -> Config:
 
 def report(state: ReleaseState, config: Config) -> dict[str, Any]:
     """The status report: a pure function of the observed state."""
-    current = pep440.normalise(state.version_text)
-    released = {t: v for t in state.local_tags for v in tag_versions({t: ""}, state.tag_format)}
+    current = state.public_version
+    released = release_tags(state.local_tags, state.tag_format)
     last_tag = max(released, key=lambda t: Version(released[t])) if released else None
     unknown: list[str] = []
     out: dict[str, Any] = {
