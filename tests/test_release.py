@@ -212,18 +212,29 @@ def test_build_failure_rolls_back_the_bump(make_project, index_pair, isolated_en
     assert_no_secret(result.text, *secrets_of(index_pair))
 
 
-def test_missing_readme_is_caught_by_twine_check(make_project, index_pair, isolated_env, capsys):
+def test_a_twine_check_warning_is_shown_and_the_release_goes_on_unless_strict(
+    make_project, index_pair, isolated_env, capsys
+):
+    """PyPI accepts a file with no long description: twine check warns, and so does releasekit."""
     project = make_project()
     write_pypirc(isolated_env, index_pair)
     pyproject = project.path / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('readme = "README.md"', 'readme = "MISSING.md"'))
     project.git("commit", "-qam", "point at a readme that does not exist")
-    result = run_cli(project.path, capsys, "release", "--test")
-    assert result.code == 1
-    assert "warning: " in result.err and "MISSING.md" in result.err  # the backend's warning, reported
-    assert result.err.strip().splitlines()[-1].startswith("error: twine check --strict failed")
-    assert index_hashes(index_pair.test, project) == {}
-    assert project.git("tag") == ""
+    strict = run_cli(project.path, capsys, "release", "--test")
+    wheel = f"{project.import_name}-1.4.2-py3-none-any.whl"
+    assert strict.code == 0, strict.err
+    assert f"warning: twine check: {wheel}: `long_description` missing." in strict.err
+    assert index_hashes(index_pair.test, project)  # released to the test index all the same
+
+    with pyproject.open("a") as fh:
+        fh.write("\n[tool.releasekit]\nstrict-check = true\n")
+    project.git("commit", "-qam", "strict check")
+    refused = run_cli(project.path, capsys, "release", "--bump", "patch", "--test")
+    assert refused.code == 1
+    last = refused.err.strip().splitlines()[-1]
+    assert last.startswith("error: twine check --strict failed for ") and "strict-check = false" in last
+    assert project.git("tag", "--list", "v1.4.3") == ""
 
 
 def test_secret_from_environment_never_printed(make_project, index_pair, isolated_env, capsys, monkeypatch):

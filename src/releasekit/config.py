@@ -35,6 +35,7 @@ class Config:
     post_release: str = ""  # "dev": after a live release, move the files on to the next .dev0
     pypi_rules: str | bool = "auto"  # PyPI's upload rules: "auto" (PyPI/TestPyPI uploads), true, false
     trusted_publishing: str = "auto"  # "auto" (no credentials, on CI), "always" or "never"
+    strict_check: bool = False  # twine check warnings stop the release too (PyPI accepts them)
 
     def tag_for(self, version: str) -> str:
         """The tag of a version by the configured format (the observed state knows the auto one)."""
@@ -56,6 +57,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "post_release": str,
     "pypi_rules": (bool, str),
     "trusted_publishing": str,
+    "strict_check": bool,
 }
 KEYS = tuple(f.name.replace("_", "-") for f in fields(Config))
 

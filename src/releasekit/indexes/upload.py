@@ -1,4 +1,4 @@
-"""twine, in-process: `twine check --strict`, then uploads the index is asked to confirm.
+"""twine, in-process: `twine check` (errors stop the release, warnings are shown), then confirmed uploads.
 
 twine's own upload loop has no network timeout, retries a 5xx without backoff and never asks
 whether a file landed; so each file goes up alone with twine's single-attempt upload, under a
@@ -36,10 +36,13 @@ class UploadResult:
 
 
 @contextlib.contextmanager
-def _captured(*logger_names: str) -> Iterator[io.StringIO]:
-    """Collect what twine prints (rich) and logs, so only our own lines reach the user."""
+def _captured(*logger_names: str, log: io.StringIO | None = None) -> Iterator[io.StringIO]:
+    """Collect what twine prints (rich) and logs, so only our own lines reach the user.
+
+    With `log`, what the loggers say goes there and what is printed to the returned buffer.
+    """
     buffer = io.StringIO()
-    handler = logging.StreamHandler(buffer)
+    handler = logging.StreamHandler(buffer if log is None else log)
     loggers = [logging.getLogger(n) for n in logger_names]
     saved = [(lg.handlers[:], lg.propagate) for lg in loggers]
     for lg in loggers:
@@ -71,19 +74,34 @@ def preload() -> threading.Thread:
     return thread
 
 
-def check(artifacts: Sequence[Artifact]) -> None:
-    """`twine check --strict`: metadata must render on PyPI, warnings included."""
+def check(artifacts: Sequence[Artifact], *, strict: bool = False) -> list[str]:
+    """`twine check`, file by file: an error (the description would not render on PyPI) stops the
+    release; a warning is returned to be shown, as PyPI accepts the file (`strict`: it stops too).
+
+    Each file is checked on its own, so every message names its file whole, as releasekit knows
+    it, never as twine wrapped it.
+    """
     from twine.commands.check import check as twine_check
 
-    with _captured("twine") as out:
-        failed = twine_check([str(a.path) for a in artifacts], strict=True)
-    if failed:
-        lines = [ln.strip() for ln in out.getvalue().splitlines() if ln.strip()]
-        problems = [ln for ln in lines if "PASSED" not in ln and not ln.startswith("Checking")]
-        raise BuildError(
-            f"twine check --strict failed: {redact.scrub(' | '.join(problems[:3]) or 'see twine check')}",
-            "fix the package metadata (README, description content type), then re-run",
-        )
+    warnings: list[str] = []
+    for art in artifacts:
+        log = io.StringIO()
+        with _captured("twine", log=log):
+            failed = twine_check([str(art.path)], strict=False)
+        said = [ln.strip() for ln in log.getvalue().splitlines() if ln.strip()]
+        text = redact.printable(redact.scrub(" ".join(said)))[:300] or "see twine check"
+        if failed:
+            raise BuildError(
+                f"twine check failed for {art.filename}: {text}",
+                "fix the package metadata (README, description content type), then re-run",
+            )
+        if said and strict:
+            raise BuildError(
+                f"twine check --strict failed for {art.filename}: {text}",
+                "fix the warning, or set strict-check = false in [tool.releasekit] to release with it",
+            )
+        warnings += [f"twine check: {art.filename}: {redact.printable(redact.scrub(line))}" for line in said]
+    return warnings
 
 
 def _same_bytes(repo: Repository, art: Artifact, timeout: float) -> bool | None:

@@ -131,7 +131,7 @@ def load_artifacts(run: Run) -> None:
 
 
 def decide_check(state: ReleaseState, plan: Plan) -> tuple[bool, str]:
-    return done(plan) or (True, "twine check --strict; names and metadata agree")
+    return done(plan) or (True, "twine check; names and metadata agree")
 
 
 def check(run: Run) -> str:
@@ -143,8 +143,9 @@ def check(run: Run) -> str:
     repos = [t.access.repository for t in plan.targets]
     in_use = [r.password for r in repos if r.password]  # never inside the package
     artifact.check_contents(run.artifacts, tracked, secrets=in_use)
-    upload.check(run.artifacts)
+    for warning in upload.check(run.artifacts, strict=run.config.strict_check):
+        run.reporter.warn(warning)
     if pypi_rules.applies(run.config.pypi_rules, [r.upload_url for r in repos]):
         pypi_rules.check(run.artifacts)  # what PyPI's upload endpoint refuses, before any upload
-        return "twine check --strict; PyPI's upload rules"
-    return "twine check --strict"
+        return "twine check; PyPI's upload rules"
+    return "twine check"
