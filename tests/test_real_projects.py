@@ -180,3 +180,27 @@ def test_a_local_dev_marker_between_releases_is_dropped_by_a_bump(
     released = run_cli(project.path, capsys, "release", "--bump", "patch", "--test", "--json")
     assert released.code == 0, released.err
     assert released.summary()["version"] == "1.4.3"
+
+
+def test_the_install_check_imports_the_package_not_its_extras(make_project, index_pair, isolated_env, capsys):
+    """psf/black's layout: `black` beside `blackd`, which needs the `d` extra's aiohttp."""
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    server = project.path / "src" / f"{project.import_name}d"
+    server.mkdir()
+    (server / "__init__.py").write_text("import rk_missing_server_dep  # the d extra brings it\n")
+    with (project.path / "pyproject.toml").open("a") as fh:
+        fh.write('\n[project.optional-dependencies]\nd = ["rk-missing-server-dep"]\n')
+    project.git("add", "-A")
+    project.git("commit", "-qm", "a server module behind an extra")
+    released = run_cli(project.path, capsys, "release", "--bump", "patch", "--test", "--json")
+    assert released.code == 0, released.err
+    assert f"imports {project.import_name}" in released.err
+    assert f"{project.import_name}d" not in [s["detail"] for s in released.summary()["steps"]][-1]
+
+    init = project.path / "src" / project.import_name / "__init__.py"
+    init.write_text(init.read_text() + "import rk_missing_server_dep  # an extra's, imported eagerly\n")
+    project.git("commit", "-qam", "the package itself reaches for the extra")
+    optional = run_cli(project.path, capsys, "release", "--bump", "patch", "--test", "--json")
+    assert optional.code == 0, optional.err
+    assert "needs an extra" in optional.err and "not fatal: only an extra brings it" in optional.err

@@ -156,6 +156,40 @@ def top_level_modules(wheel: Artifact) -> list[str]:
     return sorted(names)
 
 
+def import_names(wheel: Artifact, name: str) -> list[str]:
+    """The names that prove this distribution imports: its own, not every module it ships.
+
+    Core metadata 2.5 `Import-Name` fields where present (`; private` ones left out); else the
+    top-level module named like the project (black ships blackd too, which needs an extra);
+    else every top-level module.
+    """
+    declared = read_metadata(wheel).get_all("Import-Name") or []
+    public = [n.split(";")[0].strip() for n in declared if "private" not in n.partition(";")[2]]
+    if public:
+        return sorted({n.split(".")[0] for n in public if n})
+    modules = top_level_modules(wheel)
+    own = re.sub(r"[-_.]+", "_", name).lower()
+    matching = [m for m in modules if m.lower() == own]
+    return matching or modules
+
+
+def extra_only_requirements(wheel: Artifact) -> set[str]:
+    """Canonical names of the dependencies that only an extra brings (`; extra == "d"`)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    always: set[str] = set()
+    optional: set[str] = set()
+    for text in read_metadata(wheel).get_all("Requires-Dist") or []:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        target = optional if req.marker is not None and "extra" in str(req.marker) else always
+        target.add(canonicalize_name(req.name))
+    return optional - always
+
+
 def check_consistency(artifacts: Sequence[Artifact], name: str, version: str) -> None:
     """File names, metadata and the release agree on one canonical name and version."""
     kinds = {a.kind for a in artifacts}

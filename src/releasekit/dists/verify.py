@@ -38,7 +38,15 @@ from releasekit.errors import ReleaseError, VerifyError
 
 # The installed version is read from the environment's files (`installed_version`); the fresh
 # interpreter only imports, so its time is the package's, not importlib.metadata's (~20 ms).
-_PROBE = "import importlib, sys\nfor module in sys.argv[1:]: importlib.import_module(module)\n"
+# Each import on its own; a missing module is reported by name (the caller decides whether only
+# an extra brings it), anything else fails the probe as it is.
+_PROBE = """import importlib, json, sys
+for module in sys.argv[1:]:
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        print(json.dumps({"module": module, "missing": (exc.name or "").split(".")[0], "error": str(exc)}))
+"""
 
 
 # Variables that would point uv at another index than the one being verified.
@@ -57,6 +65,7 @@ class Verification:
     version: str
     modules: tuple[str, ...]
     seconds: float
+    optional: tuple[str, ...] = ()  # imports that need an extra's dependency, reported not fatal
 
 
 def _uv() -> str:
@@ -329,6 +338,7 @@ def verify_install(
     modules: list[str],
     timeout: float,
     prepared: Preparation | None = None,
+    extra_only: frozenset[str] = frozenset(),
 ) -> Verification:
     """Install exactly name==version from `index_url` into a new environment and import it.
 
@@ -349,10 +359,32 @@ def verify_install(
             f"installing {name}=={version} from {redact.scrub(index_url)}", timeout, preparation.work,
         )  # fmt: skip
         found = installed_version(env_dir, name)
-        _run([str(python), "-I", "-c", _PROBE, *modules], f"importing {name}", timeout, preparation.work)
+        out = _run(
+            [str(python), "-I", "-c", _PROBE, *modules], f"importing {name}", timeout, preparation.work
+        )
     finally:
         preparation.discard()
     if not _same_version(found, version):
         shown = redact.printable(found[:80]) or "no version"
         raise VerifyError(f"{redact.scrub(index_url)} installed {name} {shown}, not {version}")
-    return Verification(index_url, found, tuple(modules), time.monotonic() - start)
+    optional = _optional_misses(out, name, extra_only)
+    return Verification(index_url, found, tuple(modules), time.monotonic() - start, optional)
+
+
+def _optional_misses(out: str, name: str, extra_only: frozenset[str]) -> tuple[str, ...]:
+    """The probe's missing modules: fine when only an extra brings them, else the install is broken."""
+    from packaging.utils import canonicalize_name
+
+    optional = []
+    for line in out.splitlines():
+        try:
+            miss = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(miss, dict):
+            continue
+        shown = redact.printable(str(miss.get("error", "")))[:200]
+        if canonicalize_name(str(miss.get("missing", ""))) not in extra_only:
+            raise VerifyError(f"importing {name} failed: {miss.get('module')}: {shown}")
+        optional.append(f"{miss.get('module')} needs an extra ({shown})")
+    return tuple(optional)

@@ -134,10 +134,13 @@ def verify_on(role: Role) -> Callable[[Run], str]:
             index_url=target.access.repository.simple_url,
             dependencies=_requirements(run.artifacts),
             dependency_index_url=_dependency_index(run),
-            modules=artifact.top_level_modules(wheel),
+            modules=artifact.import_names(wheel, run.state.name),
             timeout=run.config.timeout * 5,
             prepared=run.environments.pop(target.label, None),
+            extra_only=frozenset(artifact.extra_only_requirements(wheel)),
         )
+        for optional in result.optional:
+            run.reporter.warn(f"{target.label}: {optional}; not fatal: only an extra brings it")
         hashes = {a.filename: a.sha256 for a in run.artifacts}
         run.log.record_verified(run.plan.version, journal.verify_key(target.label, hashes))
         run.destinations[target.label].verified = True
