@@ -204,3 +204,41 @@ def test_the_install_check_imports_the_package_not_its_extras(make_project, inde
     optional = run_cli(project.path, capsys, "release", "--bump", "patch", "--test", "--json")
     assert optional.code == 0, optional.err
     assert "needs an extra" in optional.err and "not fatal: only an extra brings it" in optional.err
+
+
+IN_TREE_BACKEND = '''"""An in-tree backend that runs a command its build requirements install (as meson-python runs meson)."""
+import subprocess
+
+from setuptools import build_meta as _setuptools
+from setuptools.build_meta import *  # noqa: F403
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    subprocess.run(["pyflakes", "--version"], check=True, capture_output=True)
+    return _setuptools.build_wheel(wheel_directory, config_settings, metadata_directory)
+'''
+
+
+def test_an_in_tree_backend_finds_the_commands_its_requirements_install(
+    make_project, index_pair, isolated_env, capsys
+):
+    """mesonbuild/meson-python's habit: the backend calls a command a build requirement installs."""
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    pyproject = project.path / "pyproject.toml"
+    text = pyproject.read_text().replace(
+        'requires = ["setuptools>=77"]', 'requires = ["setuptools>=77", "pyflakes"]'
+    )
+    text = text.replace(
+        'build-backend = "setuptools.build_meta"', 'build-backend = "backend"\nbackend-path = ["_build"]'
+    )
+    pyproject.write_text(text)
+    (project.path / "_build").mkdir()
+    (project.path / "_build" / "backend.py").write_text(IN_TREE_BACKEND)
+    manifest = project.path / "MANIFEST.in"
+    manifest.write_text("include _build/backend.py\n")
+    project.git("add", "-A")
+    project.git("commit", "-qm", "an in-tree backend")
+    released = run_cli(project.path, capsys, "release", "--bump", "patch", "--test", "--json")
+    assert released.code == 0, released.err
+    assert released.summary()["version"] == "1.4.3"

@@ -118,7 +118,9 @@ def made_once(target: Path, ready: str, make: Callable[[Path], Path], facts: Map
 
 
 def _env_path(requires: Collection[str]) -> Path:
-    key = hashlib.sha256(json.dumps([sys.version, sys.executable, sorted(requires)]).encode()).hexdigest()
+    # "relocatable": environments made before their scripts ran after the rename are never reused.
+    facts = [sys.version, sys.executable, sorted(requires), "relocatable"]
+    key = hashlib.sha256(json.dumps(facts).encode()).hexdigest()
     return cache_root() / "build-envs" / key[:20]
 
 
@@ -140,6 +142,9 @@ def env_for(requires: Collection[str]) -> CachedEnv:
             "--quiet",
             "--no-config",
             "--no-python-downloads",
+            # Made in a scratch folder and renamed into place: only relocatable scripts still run
+            # there (meson, ninja, cmake that a backend calls from PATH, as `python -m build` has them).
+            "--relocatable",
             "--python",
             sys.executable,
             str(scratch),
