@@ -206,7 +206,7 @@ def test_the_install_check_imports_the_package_not_its_extras(make_project, inde
     assert "needs an extra" in optional.err and "not fatal: only an extra brings it" in optional.err
 
 
-IN_TREE_BACKEND = '''"""An in-tree backend that runs a command its build requirements install (as meson-python runs meson)."""
+IN_TREE_BACKEND = '''"""An in-tree backend that runs a command a build requirement installs."""
 import subprocess
 
 from setuptools import build_meta as _setuptools
