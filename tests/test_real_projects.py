@@ -242,3 +242,50 @@ def test_an_in_tree_backend_finds_the_commands_its_requirements_install(
     released = run_cli(project.path, capsys, "release", "--bump", "patch", "--test", "--json")
     assert released.code == 0, released.err
     assert released.summary()["version"] == "1.4.3"
+
+
+def _static_version_only(project) -> None:
+    (
+        project.path / "setup.cfg"
+    ).unlink()  # no bump2version config: the static [project] version is the source
+    project.git("add", "-A")
+    project.git("commit", "-qm", "static version only")
+
+
+def test_the_package_s_own_copy_of_the_version_moves_with_the_source(
+    make_project, index_pair, isolated_env, capsys
+):
+    """openai/openai-python's habit: a static [project] version and `_version.py` kept in step."""
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    package = project.path / "src" / project.import_name
+    (package / "_version.py").write_text(
+        '__title__ = "sample"\n__version__ = "1.4.2"  # x-release-please-version\n'
+    )
+    _static_version_only(project)
+    released = run_cli(project.path, capsys, "release", "--bump", "patch", "--yes", "--json")
+    assert released.code == 0, released.err
+    assert (
+        "static [project] version in pyproject.toml, and the copy in __init__.py, _version.py" in released.err
+    )
+    assert '__version__ = "1.4.3"  # x-release-please-version' in (package / "_version.py").read_text()
+    assert '__version__ = "1.4.3"' in (package / "__init__.py").read_text()
+    assert project.git("status", "--porcelain") == ""
+
+
+def test_a_stale_copy_of_the_version_in_the_wheel_stops_the_release_before_upload(
+    make_project, index_pair, isolated_env, capsys
+):
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    package = project.path / "src" / project.import_name
+    (package / "__about__.py").write_text('__version__ = "1.4.1"\n')  # forgotten in the last bump
+    _static_version_only(project)
+    refused = run_cli(project.path, capsys, "release", "--bump", "patch", "--test")
+    assert refused.code == 1
+    assert (
+        f"{project.import_name}/__about__.py says __version__ = '1.4.1', but the release is 1.4.3"
+        in refused.err
+    )
+    assert "nothing was published" in refused.err
+    assert project.git("tag") == ""

@@ -30,7 +30,8 @@ from releasekit.indexes.resolve import Repository
 from releasekit.release import journal
 from releasekit.release.journal import Record
 from releasekit.versioning import detect, pep440
-from releasekit.versioning.detect import VersionSource, project_name
+from releasekit.versioning.detect import project_name
+from releasekit.versioning.source import VersionSource
 from releasekit.versioning.tags import choose_tag_format, release_tags, version_from_tags
 
 if TYPE_CHECKING:

@@ -26,19 +26,26 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from packaging.utils import canonicalize_name
 
 from releasekit.config import read_pyproject
 from releasekit.errors import VersionError
-from releasekit.versioning import bump2version, bump_my_version, gittags, literals
+from releasekit.versioning import bump2version, bump_my_version, copies, gittags, literals
 from releasekit.versioning import declared as fs
+from releasekit.versioning.source import VersionSource
 
 
 def read_version(project: Path) -> VersionSource:
-    """The project's version source (see `sources.detect` for the order); `.version` as written."""
-    return detect(project)
+    """The project's version source (see `detect` for the order), with the package's own other
+    copies of the version (`copies`) when the source writes files; `.version` as written."""
+    source = detect(project)
+    name = _declared_name(_Project.read(project))
+    if not source.writes_files or not source.version or name is None:
+        return source
+    found = copies.find(project, name, source.version, source.files)
+    return copies.WithCopies(source, found) if found else source
 
 
 def write_version(project: Path, source: VersionSource, new: str) -> tuple[Path, ...]:
@@ -60,36 +67,6 @@ def write_version(project: Path, source: VersionSource, new: str) -> tuple[Path,
                 "check that the files it rewrites are the ones the build reads",
             )
     return changed
-
-
-class VersionSource(Protocol):
-    """One place a project keeps its version; what a bump changes there."""
-
-    @property
-    def kind(self) -> str:
-        """A stable identifier (`static`, `bump2version`, `hatch-vcs`, …)."""
-
-    @property
-    def version(self) -> str:
-        """The current version as written; "" when git tags hold it."""
-
-    @property
-    def files(self) -> tuple[Path, ...]:
-        """Every file a bump rewrites, so the release commit holds all of them."""
-
-    @property
-    def writes_files(self) -> bool:
-        """False when the version comes from git tags: then the tag is the bump."""
-
-    @property
-    def generated_files(self) -> tuple[Path, ...]:
-        """Git-ignored files the backend writes (and puts in the sdist); expected, not stray."""
-
-    def describe(self) -> str:
-        """The short human name used in the plan and in `status`."""
-
-    def write(self, new: str) -> tuple[Path, ...]:
-        """Write exactly `new`, all files or none; return the files that changed."""
 
 
 @dataclass
@@ -362,6 +339,18 @@ def _files_named_in(tree: ast.Module, root: Path) -> list[Path]:
     return found
 
 
+def _declared_name(info: _Project) -> str | None:
+    candidates = [
+        info.table.get("name"),
+        info.tool.get("poetry", {}).get("name"),
+        info.setup_cfg.get("metadata", "name", fallback=None),
+    ]
+    tree = literals.parse_python(info.root / "setup.py") if info.setup_py else None
+    node = _setup_keyword(tree, "name") if tree else None
+    candidates.append(node.value if isinstance(node, ast.Constant) else None)
+    return next((c.strip() for c in candidates if isinstance(c, str) and c.strip()), None)
+
+
 def project_name(project: Path) -> str:
     """The canonical distribution name, from the first place that declares it.
 
@@ -369,16 +358,7 @@ def project_name(project: Path) -> str:
     setup.py; only then the build backend's own metadata, which needs its build environment
     (slow, and it runs the project's setup.py): callers compute this once.
     """
-    info = _Project.read(project)
-    candidates = [
-        info.table.get("name"),
-        info.tool.get("poetry", {}).get("name"),
-        info.setup_cfg.get("metadata", "name", fallback=None),
-    ]
-    tree = literals.parse_python(project / "setup.py") if info.setup_py else None
-    node = _setup_keyword(tree, "name") if tree else None
-    candidates.append(node.value if isinstance(node, ast.Constant) else None)
-    name = next((c for c in candidates if isinstance(c, str) and c.strip()), None)
+    name = _declared_name(_Project.read(project))
     if name is None:
         from releasekit.dists import metadata
 

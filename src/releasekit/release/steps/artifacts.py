@@ -19,6 +19,7 @@ from releasekit.errors import PackageIndexError
 from releasekit.indexes import listing, pypi_rules, upload
 from releasekit.release import journal
 from releasekit.release.killpoints import pause
+from releasekit.versioning import copies
 
 if TYPE_CHECKING:
     from releasekit.release.model import Plan
@@ -139,6 +140,8 @@ def check(run: Run) -> str:
     plan = run.plan
     state = run.state
     artifact.check_consistency(run.artifacts, state.name, plan.version)
+    for wheel in (a for a in run.artifacts if a.kind == "wheel"):
+        copies.check_built(wheel, plan.version)
     tracked = vcs.tracked_files(run.repo, state.project) | set(state.generated_files)
     repos = [t.access.repository for t in plan.targets]
     in_use = [r.password for r in repos if r.password]  # never inside the package
