@@ -309,6 +309,9 @@ def scaffold(
     interactive = sys.stdin.isatty()
     if name is None:  # invoke requires the positional, so only a direct call gets here
         raise ReleaseError("no package name given", "releasekit scaffold my-pkg")
+    if name in ("--help", "-h"):  # `invoke scaffold --help`: invoke's parser gives it to the positional
+        hint = f"for help: {_program()} --help scaffold"
+        raise ReleaseError(f"{name} came where the package name goes", hint)
     scaffolding.check_name(name)  # before asking anything else about a name we would refuse
     spec = scaffolding.make_spec(
         name,
