@@ -146,7 +146,7 @@ def release(
     if pre and not bump:
         raise ReleaseError("--pre goes with --bump", "e.g. --bump minor --pre rc, or --bump pre --pre b")
     project = Path.cwd()
-    reporter = ConsoleReporter()
+    reporter = ConsoleReporter(progress=not json_)
     flags = {"repository": repository, "test-repository": test_repository}
     settings = {**flags, "trusted-publishing": trusted_publishing}
     config = load_config(project, {**_overrides(c), **{k: v for k, v in settings.items() if v}})

@@ -119,6 +119,7 @@ def _upload_files(run: Run, test: bool) -> str:
             timeout=run.config.timeout,
             new_project=repo.label in plan.new_on,
             check_first=False,
+            progress=run.reporter.progress,
         )
         dest["files"][art.filename] = result.outcome
         run.log.record_upload(plan.version, repo.label, art.filename, result.outcome)
