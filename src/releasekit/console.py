@@ -1,19 +1,26 @@
 """Terminal output for the task layer: one line per step, progress to stderr.
 
-Colour only on a terminal and never with NO_COLOR; every line is scrubbed of secrets.
+Colour only on a terminal and never with NO_COLOR; every line is scrubbed of secrets. Long
+transfers and builds show a live bar (rich, as twine and uv draw theirs) only to a person at
+a terminal: never in a CI log, a pipe or a file, nor under TERM=dumb.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TextIO
 
 from releasekit import redact
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from releasekit.release.execute import Summary
     from releasekit.release.model import Plan
     from releasekit.release.state import ReleaseState
@@ -30,23 +37,49 @@ _MARKS = {"done": ("✓", "32"), "skipped": ("·", "2"), "failed": ("✗", "31")
 
 
 def _colour_enabled(stream: TextIO) -> bool:
-    return stream.isatty() and not os.environ.get("NO_COLOR")
+    return stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+def _live_enabled(stream: TextIO) -> bool:
+    """A bar redrawn in place is for a person watching a terminal that can move its cursor.
+
+    A CI runner may give its job a pseudo-terminal, but its log keeps every redraw: CI (set by
+    GitHub Actions, GitLab, Travis, CircleCI and most others) turns the bars off too.
+    """
+    in_ci = os.environ.get("CI", "").lower() not in ("", "0", "false")
+    return stream.isatty() and os.environ.get("TERM") != "dumb" and not in_ci
+
+
+def _ignore(nbytes: int) -> None:
+    """Bytes moved, with no bar to show them."""
 
 
 class ConsoleReporter:
-    """The Reporter the tasks use: progress and plan to stderr."""
+    """The Reporter the tasks use: progress and plan to stderr.
 
-    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
+    `progress=False` (a task's --json, whose reader is a program) keeps the live bars off.
+    """
+
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False, progress: bool = True) -> None:
         self.stream = stream or sys.stderr
         self.colour = _colour_enabled(self.stream)
         self.quiet = quiet
+        self.live = progress and not quiet and _live_enabled(self.stream)
+        self._shown: Progress | None = None  # the bar on screen, while one is
 
     def _paint(self, text: str, code: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if self.colour else text
 
     def _write(self, text: str) -> None:
-        if not self.quiet:
-            print(redact.scrub(text), file=self.stream, flush=True)
+        if self.quiet:
+            return
+        line = redact.scrub(text)
+        if self._shown is not None:  # above the bar, which rich then redraws below it
+            from rich.text import Text
+
+            self._shown.console.print(Text.from_ansi(line), soft_wrap=True)
+        else:
+            print(line, file=self.stream, flush=True)
 
     def step(self, name: str, outcome: str, detail: str = "", seconds: float | None = None) -> None:
         mark, code = _MARKS.get(outcome, ("?", "0"))
@@ -59,6 +92,57 @@ class ConsoleReporter:
 
     def warn(self, text: str) -> None:
         self._write(self._paint("warning: ", "33") + text)
+
+    def progress(self, what: str, total: int | None = None) -> AbstractContextManager[Callable[[int], None]]:
+        """A bar while the work lasts (bytes, rate and time left; or, with no total, the time
+        taken), erased when it ends: the step's line with its duration is what stays."""
+        if not self.live or self._shown is not None:
+            return contextlib.nullcontext(_ignore)
+        return self._bar(what, total)
+
+    @contextlib.contextmanager
+    def _bar(self, what: str, total: int | None) -> Iterator[Callable[[int], None]]:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+        from rich.table import Column
+
+        console = Console(file=self.stream, no_color=not self.colour, highlight=False)
+        # The numbers keep their room (about 52 columns: a bar of 16, "1.0/2.7 GB", "9.9 MB/s",
+        # "0:01:02"); a long file name gives way with an ellipsis on a narrow terminal.
+        room = Column(no_wrap=True, overflow="ellipsis", max_width=max(10, console.width - 52))
+        described = TextColumn("{task.description}", table_column=room)
+        columns = (
+            (SpinnerColumn(), described, TimeElapsedColumn())
+            if total is None
+            else (
+                described,
+                BarColumn(bar_width=16),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+            )
+        )
+        # Our own streams stay ours: rich redirecting sys.stdout/err would take in what the
+        # library captures (twine's output) and the results on stdout.
+        shown = Progress(
+            *columns, console=console, transient=True, redirect_stdout=False, redirect_stderr=False
+        )
+        task = shown.add_task(redact.scrub(what), total=total)
+        with shown:
+            self._shown = shown
+            try:
+                yield lambda nbytes: shown.advance(task, nbytes)
+            finally:
+                self._shown = None
 
 
 def print_plan(reporter: ConsoleReporter, state: ReleaseState, plan: Plan) -> None:

@@ -137,7 +137,7 @@ def release(
 
     _check_release_flags(bump=bump, pre=pre, new_version=new_version)
     project = Path.cwd()
-    reporter = ConsoleReporter()
+    reporter = ConsoleReporter(progress=not json_)
     flags = {"repository": repository, "test-repository": test_repository}
     settings = {**flags, "trusted-publishing": trusted_publishing}
     config = load_config(project, {**_overrides(c), **{k: v for k, v in settings.items() if v}})
@@ -295,6 +295,9 @@ def scaffold(
     interactive = sys.stdin.isatty()
     if name is None:  # invoke requires the positional, so only a direct call gets here
         raise ReleaseError("no package name given", "releasekit scaffold my-pkg")
+    if name in ("--help", "-h"):  # `invoke scaffold --help`: invoke's parser gives it to the positional
+        hint = f"for help: {_program()} --help scaffold"
+        raise ReleaseError(f"{name} came where the package name goes", hint)
     scaffolding.check_name(name)  # before asking anything else about a name we would refuse
     spec = scaffolding.make_spec(
         name,

@@ -13,9 +13,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TypeAlias
 
 from packaging.utils import canonicalize_name
 
@@ -193,6 +195,21 @@ def check_readable(repo: Repository, project: str, timeout: float) -> None:
         )
 
 
+# How a transfer shows its progress: `progress(what, total_bytes)` opens a context whose value
+# is `advance(nbytes)` (a Reporter's `progress`, passed down by the release steps). The default
+# shows nothing.
+Progress: TypeAlias = Callable[[str, int | None], AbstractContextManager[Callable[[int], None]]]
+
+
+def no_progress(what: str, total: int | None) -> AbstractContextManager[Callable[[int], None]]:
+    """The Progress of a caller with nobody watching."""
+    return nullcontext(_ignore)
+
+
+def _ignore(nbytes: int) -> None:
+    """Bytes moved, with nobody watching."""
+
+
 # The largest file a download accepts unless the caller says otherwise: far above any index's
 # upload limit, low enough that a server streaming without end is cut off before the disk fills.
 DOWNLOAD_LIMIT = 4 << 30
@@ -208,6 +225,7 @@ def download(
     *,
     expected_sha256: str | None = None,
     max_bytes: int = DOWNLOAD_LIMIT,
+    progress: Progress = no_progress,
 ) -> Path:
     """Fetch a file the index holds into `dest`, refusing it unless its sha256 is the expected one.
 
@@ -216,7 +234,8 @@ def download(
     not each read, so a server that trickles bytes cannot hold the release; `max_bytes` bounds
     its size. Only when the sha256 matches the listing's (and `expected_sha256`, when given) is
     the file renamed into place; on any failure or interrupt the temporary file is removed, so a
-    partial download is never left where a later run would trust it.
+    partial download is never left where a later run would trust it. The bytes are reported to
+    `progress` as they arrive, against the size the index announces.
     """
     import hashlib
     import tempfile
@@ -235,7 +254,7 @@ def download(
                 out.write(block)
 
             with _download_errors(file, timeout):
-                _stream(file, keep, deadline, max_bytes)
+                _stream(file, keep, deadline, max_bytes, progress)
         _check_digest(file, digest.hexdigest(), expected_sha256)
         target = dest / file.filename
         os.replace(tmp, target)
@@ -287,7 +306,9 @@ def _check_digest(file: IndexFile, found: str, expected_sha256: str | None) -> N
         )
 
 
-def _stream(file: IndexFile, sink: Callable[[bytes], None], deadline: float, max_bytes: int) -> None:
+def _stream(
+    file: IndexFile, sink: Callable[[bytes], None], deadline: float, max_bytes: int, progress: Progress
+) -> None:
     """Pass the body of `file.url` to `sink` block by block, within the deadline and the size limit."""
     import time
 
@@ -303,16 +324,19 @@ def _stream(file: IndexFile, sink: Callable[[bytes], None], deadline: float, max
         if length and length.isdigit() and int(length) > max_bytes:
             raise OSError(f"the index announces {int(length):,} bytes, more than the {max_bytes:,} allowed")
         received = 0
-        while True:
-            _tighten(resp, remaining())
-            # read1: one receive per call, so a server trickling bytes meets the deadline.
-            block = resp.read1(_DOWNLOAD_BLOCK)
-            if not block:
-                break
-            received += len(block)
-            if received > max_bytes:
-                raise OSError(f"the body is larger than the {max_bytes:,} bytes allowed")
-            sink(block)
+        announced = int(length) if length and length.isdigit() else None
+        with progress(f"downloading {printable(file.filename)}", announced) as advance:
+            while True:
+                _tighten(resp, remaining())
+                # read1: one receive per call, so a server trickling bytes meets the deadline.
+                block = resp.read1(_DOWNLOAD_BLOCK)
+                if not block:
+                    break
+                received += len(block)
+                if received > max_bytes:
+                    raise OSError(f"the body is larger than the {max_bytes:,} bytes allowed")
+                sink(block)
+                advance(len(block))
         if length and length.isdigit() and received != int(length):
             raise OSError(f"the connection closed after {received:,} of {int(length):,} bytes")
 

@@ -9,6 +9,7 @@ by reading the index: identical sha256 is success, other bytes stop the release.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import logging
 import random
@@ -128,11 +129,13 @@ def upload(
     sleep: Callable[[float], None] = time.sleep,
     new_project: bool = False,
     check_first: bool = True,
+    progress: listing.Progress = listing.no_progress,
 ) -> UploadResult:
     """Upload one file; every doubtful outcome is settled by what the index lists.
 
     `check_first=False` skips the look-up before the first attempt, for callers that have just
-    read the index; `confirm` afterwards proves the bytes landed.
+    read the index; `confirm` afterwards proves the bytes landed. Each attempt reports the
+    file's bytes to `progress` as they go out, adding up to the file's size when it is sent.
     """
     from twine.package import PackageFile
 
@@ -147,7 +150,10 @@ def upload(
         package = PackageFile.from_filename(str(art.path), comment=None)
     last = ""
     for attempt in range(1, attempts + 1):
-        status, reason = _post(repo, package, timeout)
+        what = f"uploading {art.filename} to {repo.label}"
+        what += f" (attempt {attempt} of {attempts})" if attempt > 1 else ""
+        with progress(what, art.size) as advance:
+            status, reason = _post(repo, package, timeout, art.size, advance)
         if status == 200:
             return UploadResult(art.filename, "uploaded", time.monotonic() - start)
         last = f"{status} {reason}" if status else reason
@@ -169,7 +175,9 @@ def upload(
     )
 
 
-def _post(repo: Repository, package: PackageFile, timeout: float) -> tuple[int, str]:
+def _post(
+    repo: Repository, package: PackageFile, timeout: float, size: int, advance: Callable[[int], None]
+) -> tuple[int, str]:
     """One single-attempt POST through twine: (HTTP status, reason), or (0, error name) without one.
 
     A dropped connection or a timeout is not an error here but an outcome like a 5xx: the caller
@@ -179,8 +187,9 @@ def _post(repo: Repository, package: PackageFile, timeout: float) -> tuple[int, 
     from twine.repository import Repository as TwineRepository
 
     with _captured("twine"):
+        # twine's own bar would draw on its own console: ours is the reporter's.
         twine_repo = TwineRepository(repo.upload_url, repo.username, repo.password, disable_progress_bar=True)
-        _apply_timeout(twine_repo.session, timeout)
+        _instrument(twine_repo.session, timeout, size, advance)
         try:
             response = twine_repo.upload(package, max_redirects=1)
             return response.status_code, response.reason
@@ -245,12 +254,33 @@ def confirm(repo: Repository, artifacts: Sequence[Artifact], timeout: float) -> 
             raise _burnt(repo, art)
 
 
-def _apply_timeout(session: object, timeout: float) -> None:
-    """twine's session posts without a timeout; give every request one."""
+def _instrument(session: object, timeout: float, size: int, advance: Callable[[int], None]) -> None:
+    """Give every request of twine's session a timeout, and report the upload's progress.
+
+    twine posts without a timeout. It sends the file inside a multipart body read through a
+    requests_toolbelt `MultipartEncoderMonitor`, whose `callback` runs after every read (that
+    is how twine drives its own bar): ours is chained to it. The body is the file plus a few
+    hundred bytes of metadata, so its progress is scaled to the file's size; the reports never
+    pass that size and reach it exactly when the whole body has gone out.
+    """
+    from requests_toolbelt import MultipartEncoderMonitor
+
     original = session.request  # type: ignore[attr-defined]
+    reported = 0
+
+    def watch(monitor: MultipartEncoderMonitor, twines: Callable[[object], None]) -> None:
+        nonlocal reported
+        twines(monitor)
+        done = size * monitor.bytes_read // max(monitor.len, 1)
+        if done > reported:
+            advance(done - reported)
+            reported = done
 
     def request(method: str, url: str, **kwargs: object) -> object:
         kwargs.setdefault("timeout", timeout)
+        body = kwargs.get("data")
+        if isinstance(body, MultipartEncoderMonitor):
+            body.callback = functools.partial(watch, twines=body.callback)
         return original(method, url, **kwargs)
 
     session.request = request  # type: ignore[attr-defined]

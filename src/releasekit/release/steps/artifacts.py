@@ -60,7 +60,8 @@ def build(run: Run) -> str:
                 shutil.copyfile(art.path, fresh / "dist" / art.filename)
         else:
             warn = run.reporter.warn
-            built = builder.build_dists(run.state.project, fresh / "dist", warn=warn, standby=run.standby)
+            with run.reporter.progress(f"building {run.state.name} {plan.version}"):
+                built = builder.build_dists(run.state.project, fresh / "dist", warn=warn, standby=run.standby)
         pause("build:built")
         (fresh / "dist").rename(store)
     finally:
@@ -106,7 +107,9 @@ def download(run: Run) -> str:
         journal.remove(store / entry.filename)  # never trust what a killed download left
         expected = origin.expected[entry.filename]
         try:  # streamed, hashed as it arrives, kept only with the sha256 this release built
-            listing.download(entry, store, run.config.timeout * 5, expected_sha256=expected)
+            listing.download(
+                entry, store, run.config.timeout * 5, expected_sha256=expected, progress=run.reporter.progress
+            )
         except PackageIndexError as exc:
             raise PackageIndexError(
                 f"{redact.printable(entry.filename)} fetched from the index is not usable: {exc.message}",

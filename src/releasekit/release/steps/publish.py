@@ -96,7 +96,12 @@ def _upload_files(run: Run, target: IndexTarget) -> str:
         run.log.record_upload_intent(version, target.label, art.filename)
         run.published = True  # from here on an upload may have landed
         result = upload.upload(
-            repo, art, timeout=run.config.timeout, new_project=target.new, check_first=False
+            repo,
+            art,
+            timeout=run.config.timeout,
+            new_project=target.new,
+            check_first=False,
+            progress=run.reporter.progress,
         )
         dest.files[art.filename] = result.outcome
         run.log.record_upload(version, target.label, art.filename, result.outcome)
