@@ -504,3 +504,32 @@ def test_every_fixture_builds(tmp_path: Path, layout: str) -> None:
 
     assert sorted(a.kind for a in artifacts) == ["sdist", "wheel"]
     assert {(a.name, a.version) for a in artifacts} == {(NAME, OLD)}
+
+
+def test_two_labelled_bump2version_sections_on_one_file(tmp_path: Path) -> None:
+    """ionelmc/cookiecutter-pylibrary's projects: a README badge and a compare link, each a section."""
+    config = """[bumpversion]
+current_version = 3.2.2
+
+[bumpversion:file:setup.py]
+
+[bumpversion:file (badge):README.rst]
+search = /v{current_version}.svg
+replace = /v{new_version}.svg
+
+[bumpversion:file (link):README.rst]
+search = /compare/v{current_version}...main
+replace = /compare/v{new_version}...main
+"""
+    write(tmp_path / ".bumpversion.cfg", config)
+    write(tmp_path / "setup.py", 'from setuptools import setup\nsetup(name="x", version="3.2.2")\n')
+    readme = write(
+        tmp_path / "README.rst", "Badge: https://img/v3.2.2.svg\nDiff: https://gh/compare/v3.2.2...main\n"
+    )
+    source = read_version(tmp_path)
+    assert set(write_version(tmp_path, source, "3.2.3")) == {
+        tmp_path / ".bumpversion.cfg",
+        tmp_path / "setup.py",
+        readme,
+    }
+    assert readme.read_text() == "Badge: https://img/v3.2.3.svg\nDiff: https://gh/compare/v3.2.3...main\n"

@@ -130,8 +130,10 @@ class Bump2versionSource:
 
 
 def _holds(text: str, version: str) -> bool:
-    """`version` as a whole word: 1.4.3.dev000 (an empty part serialized as 0) does not hold 1.4.3.dev0."""
-    return re.search(rf"(?<![\w.]){re.escape(version)}(?![\w.+!-]*\w)", text) is not None
+    """`version` whole, as a version: 1.4.3.dev000 (an empty part serialized as 0) does not hold
+    1.4.3.dev0, nor 1.4.3rc1 1.4.3; `v3.2.3.svg` and `/compare/v3.2.3...main` (labelled sections'
+    own search/replace, as README badges and links have them) do hold 3.2.3."""
+    return re.search(rf"(?<![\d.]){re.escape(version)}(?!\d|\.\d|[a-zA-Z]+\d|\+)", text) is not None
 
 
 def _spans(parse: str, version: str) -> bool:
