@@ -2,12 +2,14 @@
 
 No file holds the version, so a bump writes nothing: the release's annotated tag is the bump,
 and it must exist before the build so the backend reads it. What these sources tell the release
-is their name and the generated, git-ignored version files (`version_file`, `write_to`,
-hatch-vcs' `version-file`) that the backend writes into the sdist.
+is their name and the generated, git-ignored version files (`version_file`, `write_to`, in
+[tool.setuptools_scm] or setup.py's `use_scm_version={...}`, hatch-vcs' `version-file`) that
+the backend writes into the sdist.
 """
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -73,8 +75,28 @@ def setuptools_scm(
     wants = any(r.replace("-", "_").lower().startswith("setuptools_scm") for r in requires)
     if table is None and not wants and "use_scm_version" not in setup_py:
         return None
-    table = table or {}
+    table = {**_use_scm_version(setup_py), **(table or {})}
     return SetuptoolsScmSource(_paths(project, table.get("version_file"), table.get("write_to")))
+
+
+def _use_scm_version(setup_py: str) -> dict[str, Any]:
+    """The string options of `setup(use_scm_version={...})`, read statically (never run)."""
+    try:
+        tree = ast.parse(setup_py)
+    except (SyntaxError, ValueError):
+        return {}
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.keyword)
+            and node.arg == "use_scm_version"
+            and isinstance(node.value, ast.Dict)
+        ):
+            return {
+                str(k.value): v.value
+                for k, v in zip(node.value.keys, node.value.values, strict=True)
+                if isinstance(k, ast.Constant) and isinstance(v, ast.Constant) and isinstance(v.value, str)
+            }
+    return {}
 
 
 def pdm_scm(project: Path, tool: dict[str, Any]) -> PdmScmSource | None:
