@@ -13,13 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import IndexPair, Project, assert_no_secret
-from helpers import use_build_backend
-from test_localindex import make_wheel, twine_upload
 
 from releasekit import redact
 from releasekit.dists.builder import build_dists
 from releasekit.dists.verify import verify_install
+from tests.support.dists import make_wheel
+from tests.support.indexes import IndexPair, twine_upload
+from tests.support.leaks import assert_no_secret
+from tests.support.projects import Project, use_build_backend
 
 # Credentials as CI systems and upload tools set them; none may reach a child.
 CREDENTIALS = {

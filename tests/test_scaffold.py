@@ -9,8 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import IndexPair, assert_no_secret, write_pypirc
-from helpers import run_cli, run_installed
+
+from tests.support.cli import run_cli, run_installed
+from tests.support.indexes import IndexPair, write_pypirc
+from tests.support.leaks import assert_no_secret
 
 BIN = Path(sys.executable).parent
 

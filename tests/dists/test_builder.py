@@ -7,12 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Project
-from helpers import use_build_backend
 
 from releasekit.dists.artifact import check_consistency, collect, parse_filename, top_level_modules
 from releasekit.dists.builder import build_dists
 from releasekit.errors import BuildError
+from tests.support.projects import Project, use_build_backend
 
 
 @pytest.mark.parametrize(

@@ -17,12 +17,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import IndexPair
-from test_localindex import twine_upload
 
 from releasekit.dists import verify
 from releasekit.errors import VerifyError
 from releasekit.testing.localindex import LocalIndex
+from tests.support.indexes import IndexPair, twine_upload
 
 
 def make_wheel(directory: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> Path:

@@ -12,14 +12,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import IndexPair, Project, assert_no_secret, write_pypirc
-from helpers import run_cli
 
 from releasekit.dists.artifact import Artifact, describe
 from releasekit.errors import BuildError, PyPIRulesError
 from releasekit.indexes import pypi_rules
+from tests.support.cli import run_cli
+from tests.support.indexes import IndexPair, write_pypirc
+from tests.support.leaks import assert_no_secret
+from tests.support.projects import PROJECTS, Project
 
-CEXT = Path(__file__).parent / "projects" / "cext"
+CEXT = PROJECTS / "cext"
 PLATFORM = sysconfig.get_platform().replace("-", "_").replace(".", "_")  # linux_x86_64 here
 GOOD_META = {
     "Metadata-Version": "2.4",

@@ -1,6 +1,6 @@
 """Trusted publishing against stand-ins of GitHub's token service and PyPI's mint endpoint.
 
-The stand-ins (tests/oidc_standins.py) follow the documented contracts; the index behind the
+The stand-ins (tests/support/oidc_standins.py) follow the documented contracts; the index behind the
 mint endpoint is a real pypiserver whose upload password is the token the endpoint mints, so a
 minted token is proved by a real upload. The `id` package is used as it is, reading the
 process environment, exactly as on a runner.
@@ -17,9 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import assert_no_secret
-from helpers import run_cli
-from oidc_standins import GitHubTokenService, PyPIStandIn
 
 from releasekit import redact
 from releasekit.config import Config, load_config
@@ -28,6 +25,9 @@ from releasekit.errors import ConfigError, CredentialsError
 from releasekit.indexes import trusted_publishing, upload
 from releasekit.indexes.resolve import Repository
 from releasekit.testing.localindex import LocalIndexServer
+from tests.support.cli import run_cli
+from tests.support.leaks import assert_no_secret
+from tests.support.oidc_standins import GitHubTokenService, PyPIStandIn
 
 PUBLISHER = {"repository": "acme/rk-sample", "workflow": "release.yml", "environment": "pypi"}
 _AMBIENT = (

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from conftest import assert_no_secret, write_pypirc
-from helpers import run_cli
+from tests.support.cli import run_cli
+from tests.support.indexes import write_pypirc
+from tests.support.leaks import assert_no_secret
 
 
 def _status(project, capsys, *args: str) -> dict:

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Project
 
 from releasekit.errors import VersionError
 from releasekit.versioning.detect import read_version, write_version
 from releasekit.versioning.pep440 import next_version, normalise, parse_version
+from tests.support.projects import Project
 
 BUMPVERSION_DEFAULT_PARSE = """\
 [bumpversion]
