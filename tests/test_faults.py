@@ -49,7 +49,9 @@ def proxy() -> Iterator[Callable[[LocalIndexServer], FaultProxy]]:
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """upload.upload's backoff, recorded instead of slept."""
     delays: list[float] = []
-    monkeypatch.setitem(upload.upload.__kwdefaults__, "sleep", delays.append)
+    defaults = upload.upload.__kwdefaults__
+    assert defaults is not None
+    monkeypatch.setitem(defaults, "sleep", delays.append)
     return delays
 
 

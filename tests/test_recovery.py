@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+from typing import Any
 
 import pytest
 
@@ -51,13 +52,14 @@ def test_sigint_after_each_step_then_rerun_finishes(step, make_project, index_pa
     assert_no_secret(first + out, *secrets_of(index_pair))
 
 
-def run_installed_json(project) -> dict:
+def run_installed_json(project) -> dict[str, Any]:
     proc = subprocess.run(
         [str(BIN / "releasekit"), "release", "--bump", "patch", "--yes", "--json"], cwd=project.path,
         capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+    summary: dict[str, Any] = json.loads(proc.stdout)
+    return summary
 
 
 def test_two_concurrent_releases(make_project, index_pair, isolated_env):

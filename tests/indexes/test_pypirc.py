@@ -129,7 +129,7 @@ def _forget_secrets() -> Iterator[None]:
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A keyring that lives only in this test's memory."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()

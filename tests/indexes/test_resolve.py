@@ -40,7 +40,7 @@ class MemoryKeyring(KeyringBackend):
     with ``search`` set it also finds a credential without one, as SecretService and Windows do.
     """
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()
@@ -80,7 +80,9 @@ def forget_secrets() -> Iterator[None]:
     redact.forget_all()
 
 
-def resolve(target: str, pypirc: Path, environ: dict[str, str] | None = None, **overrides: str) -> Repository:
+def resolve(
+    target: str, pypirc: Path, environ: dict[str, str] | None = None, /, **overrides: str
+) -> Repository:
     return resolve_repository(target, simple_overrides=overrides, pypirc=pypirc, environ=environ or {})
 
 

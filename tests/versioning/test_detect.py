@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from releasekit.errors import VersionError
+from releasekit.versioning.bump2version import Bump2versionSource
 from releasekit.versioning.detect import read_version, write_version
 from releasekit.versioning.pep440 import parse_version
 from tests.support.projects import Project
@@ -52,6 +53,7 @@ def test_read_version_from_setup_cfg(tmp_path: Path) -> None:
     source = read_version(tmp_path)
 
     assert source.version == "3.1.4"
+    assert isinstance(source, Bump2versionSource)
     assert source.config_file == tmp_path / "setup.cfg"
     assert source.files == (tmp_path / "setup.cfg", tmp_path / "src" / "pkg" / "__init__.py")
 
@@ -65,6 +67,7 @@ def test_bumpversion_cfg_wins_over_setup_cfg(tmp_path: Path) -> None:
     source = read_version(tmp_path)
 
     assert source.version == "2.0.0"
+    assert isinstance(source, Bump2versionSource)
     assert source.config_file == tmp_path / ".bumpversion.cfg"
     assert source.files == (tmp_path / ".bumpversion.cfg", tmp_path / "b.py")
 
