@@ -6,26 +6,20 @@ a developer's ~/.pypirc, credentials or git config can neither leak in nor be to
 
 from __future__ import annotations
 
-import base64
 import os
 import secrets
 import signal
-import subprocess
-import sys
-import urllib.parse
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
+import _sandbox
 import pytest
 
 from releasekit.testing.localindex import LocalIndexServer
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-import _sandbox
+from tests.support.indexes import UPLOADER, IndexPair
+from tests.support.projects import Project
 
 SAMPLE_TEMPLATE = _sandbox.SAMPLE
-UPLOADER = "uploader"
 _CLEARED_ENV = (
     "TWINE_USERNAME",
     "TWINE_PASSWORD",
@@ -57,33 +51,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if _SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-
-
-@dataclass(frozen=True)
-class IndexPair:
-    """A test index and a live index, standing in for TestPyPI and PyPI."""
-
-    test: LocalIndexServer
-    live: LocalIndexServer
-
-
-@dataclass(frozen=True)
-class Project:
-    """A rendered sample project: a git work tree on main, pushed to a bare ``origin``."""
-
-    path: Path
-    name: str
-    import_name: str
-    remote: Path
-
-    def git(self, *args: str) -> str:
-        """Run git in the project and return its stripped stdout (fails the test on error)."""
-        return _git(self.path, *args)
-
-
-def _git(cwd: Path, *args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, timeout=60)
-    return result.stdout.strip()
 
 
 # Read before any test redirects HOME.
@@ -155,14 +122,6 @@ def fresh_index_pair(tmp_path: Path) -> Iterator[IndexPair]:
     _close_pair(pair)
 
 
-def write_pypirc(home: Path, pair: IndexPair, *, live_password: str | None = None) -> Path:
-    """Write ``home/.pypirc`` naming both indexes, as twine reads it; mode 0600 like a real one.
-
-    ``live_password`` replaces the live index's password, to simulate a wrong one.
-    """
-    return _sandbox.write_pypirc(home, pair.test.index, pair.live.index, live_password=live_password)
-
-
 @pytest.fixture
 def make_project(tmp_path: Path, isolated_env: Path) -> Callable[..., Project]:
     """A factory of sample projects, each committed on main and pushed to its own bare remote."""
@@ -178,21 +137,3 @@ def make_project(tmp_path: Path, isolated_env: Path) -> Callable[..., Project]:
         return Project(path=path, name=name, import_name=name.replace("-", "_"), remote=remote)
 
     return factory
-
-
-def assert_no_secret(text: str, *secrets_: str) -> None:
-    """Fail if any secret shows up raw, URL-quoted or inside a Basic auth header value.
-
-    The failure message names only which secret and form leaked, never the secret itself.
-    """
-    for number, secret in enumerate(secrets_, start=1):
-        if not secret:
-            continue
-        forms = {
-            "raw": secret,
-            "basic-auth base64": base64.b64encode(f"{UPLOADER}:{secret}".encode()).decode(),
-            "url-quoted": urllib.parse.quote(secret),
-        }
-        for form, value in forms.items():
-            if value in text:
-                pytest.fail(f"secret #{number} leaked in {form} form", pytrace=False)

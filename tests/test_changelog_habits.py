@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from conftest import assert_no_secret, write_pypirc
-from helpers import run_cli
-from test_release import secrets_of
+
+from tests.support.cli import run_cli
+from tests.support.indexes import secrets_of, write_pypirc
+from tests.support.leaks import assert_no_secret
 
 pytestmark = pytest.mark.slow
 

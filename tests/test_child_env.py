@@ -13,13 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import IndexPair, Project, assert_no_secret
-from helpers import use_build_backend
-from test_localindex import make_wheel, twine_upload
 
 from releasekit import redact
 from releasekit.dists.builder import build_dists
 from releasekit.dists.verify import verify_install
+from tests.support.dists import make_wheel
+from tests.support.indexes import IndexPair, twine_upload
+from tests.support.leaks import assert_no_secret
+from tests.support.projects import Project, use_build_backend
 
 # Credentials as CI systems and upload tools set them; none may reach a child.
 CREDENTIALS = {
@@ -100,19 +101,15 @@ def test_the_verifying_install_and_import_see_no_credential(
 ) -> None:
     index = index_pair.test.index
     name = f"rk-env-{secrets.token_hex(4)}"
-    wheel = make_wheel(tmp_path, name)
     module = name.replace("-", "_")
     # The package writes the environment it is imported in, as any import-time code could.
-    _append_to_wheel(
-        wheel,
-        f"{module}/__init__.py",
-        textwrap.dedent("""\
-            import json, os
-            with open(os.environ["RK_ENV_DUMP"], "a", encoding="utf-8") as out:
-                out.write(json.dumps({"hook": "import", "env": dict(os.environ)}) + "\\n")
-            __version__ = "0.1.0"
-        """),
-    )
+    init = textwrap.dedent("""\
+        import json, os
+        with open(os.environ["RK_ENV_DUMP"], "a", encoding="utf-8") as out:
+            out.write(json.dumps({"hook": "import", "env": dict(os.environ)}) + "\\n")
+        __version__ = "0.1.0"
+    """)
+    wheel = make_wheel(tmp_path, name, init=init)
     uploaded = twine_upload(index, wheel, password=index.password)
     assert uploaded.returncode == 0, uploaded.stderr
     dump = tmp_path / "import-env.jsonl"
@@ -128,27 +125,6 @@ def test_the_verifying_install_and_import_see_no_credential(
     assert isinstance(env, dict)
     assert not set(CREDENTIALS) & set(env)
     assert_no_secret(dump.read_text("utf-8"), *CREDENTIALS.values())
-
-
-def _append_to_wheel(wheel: Path, member: str, text: str) -> None:
-    """Rewrite one member of a handmade wheel, keeping its RECORD honest."""
-    import base64
-    import hashlib
-    import zipfile
-
-    with zipfile.ZipFile(wheel) as archive:
-        files = {n: archive.read(n) for n in archive.namelist()}
-    files[member] = text.encode()
-    record_name = next(n for n in files if n.endswith(".dist-info/RECORD"))
-    rows = []
-    for path, data in files.items():
-        if path != record_name:
-            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-            rows.append(f"{path},sha256={digest},{len(data)}")
-    files[record_name] = ("\n".join([*rows, f"{record_name},,"]) + "\n").encode()
-    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path, data in files.items():
-            archive.writestr(path, data)
 
 
 def test_git_and_its_hooks_get_no_credential(make_project: Callable[..., Project], monkeypatch, tmp_path):

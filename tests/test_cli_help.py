@@ -12,10 +12,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import BIN, run_cli, run_installed
 from invoke.parser.context import ParserContext
 
 from releasekit.tasks import ns
+from tests.support.cli import BIN, run_cli, run_installed
 
 TASKS = ["release", "scaffold", "pypirc", "status"]
 GLOBAL_FLAGS = {"--help", "--version", "--debug", "--list", "--print-completion-script", "--complete"}

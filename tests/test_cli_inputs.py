@@ -9,8 +9,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import Project, write_pypirc
-from helpers import Result, run_cli, run_installed
+
+from tests.support.cli import Result, run_cli, run_installed
+from tests.support.indexes import write_pypirc
+from tests.support.projects import Project
 
 
 def one_error_line(result: Result) -> str:

@@ -13,13 +13,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Project, assert_no_secret
-from devpi_support import DEVPI_USER, DevpiServer
-from helpers import run_cli, run_installed
 
 from releasekit import redact
 from releasekit.indexes.listing import list_files
 from releasekit.indexes.resolve import resolve_repository
+from tests.support.cli import run_cli, run_installed
+from tests.support.devpi import DEVPI_USER, DevpiServer
+from tests.support.leaks import assert_no_secret
+from tests.support.projects import Project
 
 pytestmark = pytest.mark.slow  # a real devpi-server
 

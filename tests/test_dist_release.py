@@ -6,12 +6,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from conftest import assert_no_secret, write_pypirc
-from helpers import run_cli
-from test_release import index_hashes, secrets_of
-
 from releasekit.dists.artifact import collect
 from releasekit.dists.builder import build_dists
+from tests.support.cli import run_cli
+from tests.support.indexes import index_hashes, secrets_of, write_pypirc
+from tests.support.leaks import assert_no_secret
 
 
 def _prebuilt(project_path: Path, dest: Path) -> dict[str, str]:

@@ -16,15 +16,17 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from conftest import IndexPair, Project, assert_no_secret, write_pypirc
-from faultproxy import FaultProxy
-from helpers import Result, run_cli
-from test_localindex import make_wheel, unique_name
 
 from releasekit.dists import artifact
 from releasekit.errors import UploadError
 from releasekit.indexes import listing, resolve, upload
 from releasekit.testing.localindex import LocalIndexServer
+from tests.support.cli import Result, run_cli
+from tests.support.dists import make_wheel, unique_name
+from tests.support.faultproxy import FaultProxy
+from tests.support.indexes import IndexPair, write_pypirc
+from tests.support.leaks import assert_no_secret
+from tests.support.projects import Project
 
 TIMEOUT = 3
 
@@ -47,7 +49,9 @@ def proxy() -> Iterator[Callable[[LocalIndexServer], FaultProxy]]:
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """upload.upload's backoff, recorded instead of slept."""
     delays: list[float] = []
-    monkeypatch.setitem(upload.upload.__kwdefaults__, "sleep", delays.append)
+    defaults = upload.upload.__kwdefaults__
+    assert defaults is not None
+    monkeypatch.setitem(defaults, "sleep", delays.append)
     return delays
 
 

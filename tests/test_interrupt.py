@@ -9,21 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import assert_no_secret, write_pypirc
-from helpers import use_build_backend
 
-
-def _wait_for_tag(project_path: Path, tag: str, proc: subprocess.Popen[str], limit: float = 120) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        probe = subprocess.run(
-            ["git", "rev-parse", "-q", "--verify", tag], cwd=project_path, capture_output=True
-        )
-        if probe.returncode == 0:
-            return
-        assert proc.poll() is None, proc.communicate()
-        time.sleep(0.1)
-    pytest.fail("the release never reached its tag step")
+from tests.support.indexes import write_pypirc
+from tests.support.interrupts import wait_for_tag
+from tests.support.leaks import assert_no_secret
+from tests.support.projects import use_build_backend
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -37,7 +27,7 @@ def test_interrupt_during_build_rolls_back(signum, make_project, index_pair, iso
         [str(releasekit), "release", "--bump", "patch", "--test"],
         cwd=project.path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    _wait_for_tag(project.path, "v1.4.3", proc)
+    wait_for_tag(project.path, "v1.4.3", proc)
     time.sleep(1.0)  # well inside the slow build
     proc.send_signal(signum)
     out, err = proc.communicate(timeout=60)

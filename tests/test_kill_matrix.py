@@ -16,14 +16,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from conftest import assert_no_secret, write_pypirc
-from helpers import BIN
-from test_release import index_hashes, secrets_of
 
-COMMAND = ("release", "--bump", "patch", "--yes")
+from tests.support.indexes import secrets_of, write_pypirc
+from tests.support.interrupts import COMMAND, assert_invariant, rerun, start, wait_for
+from tests.support.leaks import assert_no_secret
+
 BEFORE = ["bump", "tag", "build", "check", "upload-test", "verify-test", "upload-live", "verify-live", "push"]
 INSIDE = [
     "bump:written",
@@ -54,50 +53,6 @@ def cpu_load() -> Iterator[None]:
         for proc in burners:
             proc.kill()
             proc.wait()
-
-
-def start(project, marker: Path | None, points: str, *args: str) -> subprocess.Popen[str]:
-    env = dict(os.environ)
-    if marker is not None:
-        env.update(RELEASEKIT_PAUSE_AT=points, RELEASEKIT_PAUSE_FILE=str(marker))
-    return subprocess.Popen(
-        [str(BIN / "releasekit"), *args], cwd=project.path, env=env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-
-
-def wait_for(marker: Path, proc: subprocess.Popen[str], count: int = 1, limit: float = 120) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if marker.exists() and len(marker.read_text().splitlines()) >= count:
-            return
-        if proc.poll() is not None:
-            pytest.fail(f"the release ended before the pause point: {proc.communicate()}")
-        time.sleep(0.02)
-    pytest.fail("the release never reached the pause point")
-
-
-def rerun(project) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "releasekit"), *COMMAND, "--json"], cwd=project.path, capture_output=True, text=True,
-        timeout=300, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
-def assert_invariant(project, pair, version: str = "1.4.3") -> None:
-    """One version, identical bytes on both indexes, tagged once on the remote at its commit."""
-    test_files, live_files = index_hashes(pair.test, project), index_hashes(pair.live, project)
-    assert len(live_files) == 2 and live_files == test_files, (test_files, live_files)
-    assert all(f"-{version}" in name for name in live_files), live_files
-    remote_tags = project.git("ls-remote", "--tags", "origin").splitlines()
-    names = sorted({line.split("refs/tags/")[1].removesuffix("^{}") for line in remote_tags})
-    assert names == [f"v{version}"], names
-    release_commit = project.git("rev-parse", f"v{version}^{{commit}}")
-    assert project.git("log", "-1", "--format=%s", release_commit) == f"Release {version}"
-    subjects = project.git("log", "--format=%s").splitlines()
-    assert subjects.count(f"Release {version}") == 1 and not any("1.4.4" in s for s in subjects), subjects
-    assert project.git("status", "--porcelain", "--untracked-files=all") == ""
-    assert not any(project.path.glob("*-1.4.*")), "a build's staging directory was left behind"
 
 
 @pytest.mark.parametrize("signame", list(SIGNALS))

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import _sandbox
 import pytest
-from conftest import assert_no_secret, write_pypirc
-from helpers import run_cli
-from test_release import secrets_of
 
-PROJECTS = Path(__file__).parent / "projects"
+from tests.support.cli import run_cli
+from tests.support.indexes import secrets_of, write_pypirc
+from tests.support.leaks import assert_no_secret
+from tests.support.projects import PROJECTS
+
 # layout -> (the package's folder inside the repository, the version source the plan names)
 LAYOUTS = {
     "setuptools_setup_py": (".", "setup.py"),

@@ -8,8 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import IndexPair, Project, assert_no_secret, write_pypirc
-from helpers import Result, run_cli
+
+from tests.support.cli import Result, run_cli
+from tests.support.indexes import IndexPair, write_pypirc
+from tests.support.leaks import assert_no_secret
+from tests.support.projects import Project
 
 
 def _state(project: Project) -> tuple[str, ...]:

@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import write_pypirc
-from faultproxy import FaultProxy
-from helpers import BIN
 
 from releasekit.console import ConsoleReporter
 from releasekit.dists import artifact
 from releasekit.indexes import listing, resolve, upload
+from tests.support.cli import BIN
+from tests.support.faultproxy import FaultProxy
+from tests.support.indexes import write_pypirc
 
 TIMEOUT = 30
 SGR = re.compile(r"\x1b\[([0-9;]*)m")

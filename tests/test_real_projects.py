@@ -8,8 +8,9 @@ import secrets
 import subprocess
 
 import _sandbox
-from conftest import write_pypirc
-from helpers import run_cli
+
+from tests.support.cli import run_cli
+from tests.support.indexes import write_pypirc
 
 
 def test_the_history_s_tag_style_is_followed_and_said(make_project, index_pair, isolated_env, capsys):

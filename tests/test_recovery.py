@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+from typing import Any
 
 import pytest
-from conftest import assert_no_secret, write_pypirc
-from helpers import BIN, run_cli, use_build_backend
-from test_interrupt import _wait_for_tag
-from test_release import index_hashes, secrets_of
+
+from tests.support.cli import BIN, run_cli
+from tests.support.indexes import index_hashes, secrets_of, write_pypirc
+from tests.support.interrupts import wait_for_tag
+from tests.support.leaks import assert_no_secret
+from tests.support.projects import use_build_backend
 
 STEPS = ["bump", "tag", "build", "check", "upload-test", "verify-test", "upload-live", "verify-live"]
 
@@ -49,13 +52,14 @@ def test_sigint_after_each_step_then_rerun_finishes(step, make_project, index_pa
     assert_no_secret(first + out, *secrets_of(index_pair))
 
 
-def run_installed_json(project) -> dict:
+def run_installed_json(project) -> dict[str, Any]:
     proc = subprocess.run(
         [str(BIN / "releasekit"), "release", "--bump", "patch", "--yes", "--json"], cwd=project.path,
         capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+    summary: dict[str, Any] = json.loads(proc.stdout)
+    return summary
 
 
 def test_two_concurrent_releases(make_project, index_pair, isolated_env):
@@ -64,7 +68,7 @@ def test_two_concurrent_releases(make_project, index_pair, isolated_env):
     use_build_backend(project.path, "slow_backend")
     first = _start(project, "release", "--bump", "patch", "--test")
     try:
-        _wait_for_tag(project.path, "v1.4.3", first)
+        wait_for_tag(project.path, "v1.4.3", first)
         second = _start(project, "release", "--bump", "patch", "--test")
         _, err = second.communicate(timeout=60)
         assert second.returncode == 1
@@ -85,7 +89,7 @@ def test_abort_undoes_an_unpublished_release_and_refuses_a_published_one(
     use_build_backend(project.path, "slow_backend")
     before = project.git("rev-parse", "HEAD")
     killed = _start(project, "release", "--bump", "patch", "--test")
-    _wait_for_tag(project.path, "v1.4.3", killed)
+    wait_for_tag(project.path, "v1.4.3", killed)
     killed.kill()  # no chance to roll back: the bump commit and the tag stay
     killed.communicate(timeout=60)
     assert project.git("tag") == "v1.4.3"

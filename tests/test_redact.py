@@ -99,9 +99,8 @@ def test_forget_all_resets() -> None:
 
 def test_an_unexpected_exception_keeps_its_traceback_but_not_the_secret(tmp_path, capsys, monkeypatch):
     """A bug's traceback is shown, scrubbed: the secret in its message never reaches stderr."""
-    from helpers import run_cli
-
     from releasekit.release import state
+    from tests.support.cli import run_cli
 
     secret = "s3cret-" + "x" * 20
 

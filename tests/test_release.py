@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import _sandbox
-from conftest import IndexPair, Project, assert_no_secret, write_pypirc
-from helpers import run_cli, run_installed, use_build_backend
-
-
-def secrets_of(pair: IndexPair) -> tuple[str, str]:
-    return pair.test.index.password, pair.live.index.password
-
-
-def index_hashes(pair_side: object, project: Project) -> dict[str, str]:
-    """Files the index stores for the project, with their sha256, read from its package dir."""
-    return _sandbox.index_hashes(pair_side.index.packages_dir, project.import_name)  # type: ignore[attr-defined]
+from tests.support.cli import run_cli, run_installed
+from tests.support.indexes import index_hashes, secrets_of, write_pypirc
+from tests.support.leaks import assert_no_secret
+from tests.support.projects import use_build_backend
 
 
 def test_test_then_live_release_publishes_identical_bytes(make_project, index_pair, isolated_env, capsys):

@@ -10,13 +10,14 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import assert_no_secret, write_pypirc
-from helpers import run_cli, use_build_backend
-from test_kill_matrix import COMMAND, assert_invariant, rerun, start, wait_for
-from test_release import index_hashes, secrets_of
 
 from releasekit import vcs
 from releasekit.errors import GitError
+from tests.support.cli import run_cli
+from tests.support.indexes import index_hashes, secrets_of, write_pypirc
+from tests.support.interrupts import COMMAND, assert_invariant, rerun, start, wait_for
+from tests.support.leaks import assert_no_secret
+from tests.support.projects import use_build_backend
 
 
 def test_altered_test_index_copy_is_never_promoted(make_project, index_pair, isolated_env, capsys):

@@ -8,8 +8,9 @@ import subprocess
 import sys
 import time
 
-from conftest import assert_no_secret, write_pypirc
-from helpers import run_cli
+from tests.support.cli import run_cli
+from tests.support.indexes import write_pypirc
+from tests.support.leaks import assert_no_secret
 
 
 def _lock(project, pid: int) -> None:

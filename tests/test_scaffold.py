@@ -9,8 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import IndexPair, assert_no_secret, write_pypirc
-from helpers import run_cli, run_installed
+
+from tests.support.cli import Result, run_cli, run_installed
+from tests.support.indexes import IndexPair, write_pypirc
+from tests.support.leaks import assert_no_secret
 
 BIN = Path(sys.executable).parent
 
@@ -311,7 +313,7 @@ def test_missing_fields_are_asked_on_a_terminal(tmp_path):
 # Issue 11, case 8: hostile inputs never write an unparsable pyproject.toml, and never a traceback.
 
 
-def _one_error_line(result) -> str:
+def _one_error_line(result: Result) -> str:
     assert result.code == 1, result.err
     assert "Traceback" not in result.err
     errors = [line for line in result.err.splitlines() if line.startswith("error:")]

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import http.server
-import io
 import json
-import os
 import signal
 import subprocess
 import sys
-import tarfile
 import threading
 import time
 import urllib.parse
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,67 +28,11 @@ from releasekit.dists import artifact
 from releasekit.dists.artifact import SCAN_BLOCK, check_contents, describe, read_metadata
 from releasekit.errors import BuildError, PackageIndexError
 from releasekit.indexes.listing import IndexFile, download
+from tests.support.dists import make_sdist, make_wheel
 
 NAME, VERSION = "rk-big", "1.0.0"
 LARGE = 256 << 20
-# A random block repeated: deflate looks back 32 KiB, so this is as incompressible as random bytes
-# of the full length, and far cheaper to make.
-_BLOCK = os.urandom(1 << 20)
 METADATA = f"Metadata-Version: 2.1\nName: {NAME}\nVersion: {VERSION}\nSummary: big\n"
-
-
-class _Incompressible(io.RawIOBase):
-    """`size` bytes of incompressible data, produced as they are read."""
-
-    def __init__(self, size: int) -> None:
-        self.left = size
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        count = min(len(buffer), self.left, len(_BLOCK))
-        buffer[:count] = _BLOCK[:count]
-        self.left -= count
-        return count
-
-
-def _copy_in(write: Callable[[bytes], object], size: int) -> None:
-    source = _Incompressible(size)
-    for block in iter(lambda: source.read(1 << 20), b""):
-        write(block)
-
-
-def make_wheel(directory: Path, payload: int, member_text: bytes | None = None) -> Path:
-    """A wheel with METADATA, a module and `payload` bytes of data (stored, as numpy's .so are)."""
-    dist = NAME.replace("-", "_")
-    wheel = directory / f"{dist}-{VERSION}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr(f"{dist}-{VERSION}.dist-info/METADATA", METADATA)
-        archive.writestr(f"{dist}/__init__.py", member_text or b"")
-        with archive.open(f"{dist}/data.bin", "w", force_zip64=True) as out:
-            _copy_in(out.write, payload)
-    return wheel
-
-
-def make_sdist(directory: Path, payload: int, member_text: bytes = b"") -> Path:
-    """An sdist whose PKG-INFO comes last, so reading it means passing the payload."""
-    dist = NAME.replace("-", "_")
-    root = f"{dist}-{VERSION}"
-    sdist = directory / f"{root}.tar.gz"
-    with tarfile.open(sdist, "w:gz", compresslevel=1) as archive:
-        for name, data in ((f"{root}/src/{dist}/__init__.py", member_text),):
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-        info = tarfile.TarInfo(f"{root}/src/{dist}/data.bin")
-        info.size = payload
-        archive.addfile(info, io.BufferedReader(_Incompressible(payload), 1 << 20))
-        meta = METADATA.encode()
-        info = tarfile.TarInfo(f"{root}/PKG-INFO")
-        info.size = len(meta)
-        archive.addfile(info, io.BytesIO(meta))
-    return sdist
 
 
 _TRACKED = {"src/rk_big/__init__.py", "src/rk_big/data.bin"}
@@ -191,7 +132,10 @@ def test_checking_reading_and_downloading_large_artifacts_keeps_memory_flat(
     tmp_path: Path, file_server: tuple[str, Path]
 ) -> None:
     base, served = file_server
-    wheel, sdist = make_wheel(served, LARGE), make_sdist(served, LARGE)
+    wheel, sdist = (
+        make_wheel(served, NAME, VERSION, payload=LARGE),
+        make_sdist(served, NAME, VERSION, payload=LARGE),
+    )
     assert wheel.stat().st_size > LARGE and sdist.stat().st_size > LARGE  # incompressible indeed
     sha_w, sha_s = describe(wheel).sha256, describe(sdist).sha256
     dest = tmp_path / "downloads"
@@ -228,7 +172,9 @@ def test_a_registered_password_across_a_block_boundary_is_refused_unprinted(
 ) -> None:
     # The secret starts `offset` bytes before the end of the first block.
     text = b"#" * (SCAN_BLOCK - offset) + SECRET.encode() + b"\n" * 100
-    art = describe(make_wheel(tmp_path, 0, text) if kind == "wheel" else make_sdist(tmp_path, 0, text))
+    art = describe(
+        (make_wheel if kind == "wheel" else make_sdist)(tmp_path, NAME, VERSION, init=text, payload=0)
+    )
 
     with pytest.raises(BuildError) as caught:
         check_contents([art], _TRACKED, secrets=[SECRET])
@@ -242,7 +188,7 @@ def test_a_registered_password_across_a_block_boundary_is_refused_unprinted(
 
 def test_a_token_across_a_block_boundary_is_refused(tmp_path: Path) -> None:
     text = b"#" * (SCAN_BLOCK - 30) + TOKEN.encode()
-    art = describe(make_wheel(tmp_path, 0, text))
+    art = describe(make_wheel(tmp_path, NAME, VERSION, init=text, payload=0))
 
     with pytest.raises(BuildError) as caught:
         check_contents([art], _TRACKED)
@@ -254,7 +200,9 @@ def test_a_token_across_a_block_boundary_is_refused(tmp_path: Path) -> None:
 def test_a_url_encoded_password_is_found_and_other_bytes_pass(tmp_path: Path) -> None:
     secret = "p@ss/word+with:odd chars"
     quoted = urllib.parse.quote(secret, safe="")
-    art = describe(make_wheel(tmp_path, 0, f"URL = 'https://u:{quoted}@example.invalid/'\n".encode()))
+    art = describe(
+        make_wheel(tmp_path, NAME, VERSION, init=f"URL = 'https://u:{quoted}@example.invalid/'\n", payload=0)
+    )
 
     with pytest.raises(BuildError):
         check_contents([art], _TRACKED, secrets=[secret])
@@ -263,7 +211,7 @@ def test_a_url_encoded_password_is_found_and_other_bytes_pass(tmp_path: Path) ->
 
 
 def test_the_untracked_file_check_still_comes_first_for_sdists(tmp_path: Path) -> None:
-    art = describe(make_sdist(tmp_path, 0, SECRET.encode()))
+    art = describe(make_sdist(tmp_path, NAME, VERSION, init=SECRET, payload=0))
 
     with pytest.raises(BuildError) as caught:
         check_contents([art], {"src/rk_big/data.bin"}, secrets=[SECRET])
@@ -282,7 +230,7 @@ def test_metadata_larger_than_the_bound_is_refused(tmp_path: Path) -> None:
         read_metadata(describe(wheel))
 
     assert "more than the" in str(caught.value)
-    assert read_metadata(describe(make_sdist(tmp_path, 0)))["Name"] == NAME
+    assert read_metadata(describe(make_sdist(tmp_path, NAME, VERSION, payload=0)))["Name"] == NAME
 
 
 # -- downloads that go wrong leave nothing behind -----------------------------------------------
@@ -290,7 +238,7 @@ def test_metadata_larger_than_the_bound_is_refused(tmp_path: Path) -> None:
 
 def test_download_checks_the_expected_sha256_too(tmp_path: Path, file_server: tuple[str, Path]) -> None:
     base, served = file_server
-    wheel = make_wheel(served, 1 << 20)
+    wheel = make_wheel(served, NAME, VERSION, payload=1 << 20)
     dest = tmp_path / "dest"
     dest.mkdir()
 
@@ -306,7 +254,7 @@ def test_download_checks_the_expected_sha256_too(tmp_path: Path, file_server: tu
 
 def test_download_refuses_a_body_over_the_size_limit(tmp_path: Path, file_server: tuple[str, Path]) -> None:
     base, served = file_server
-    wheel = make_wheel(served, 1 << 20)
+    wheel = make_wheel(served, NAME, VERSION, payload=1 << 20)
     dest = tmp_path / "dest"
     dest.mkdir()
 

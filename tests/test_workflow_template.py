@@ -24,7 +24,7 @@ import yaml
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "package"
 TEMPLATE_NAME = ".github/workflows/release.yml.j2"
-CONTEXT = {
+CONTEXT: dict[str, Any] = {
     "name": "my-pkg",
     "import_name": "my_pkg",
     "python_versions": ["3.11", "3.12", "3.13"],

@@ -1,4 +1,5 @@
-# Modelled on psf/requests' setup.py: setup.py-only, the version read from src/<pkg>/__version__.py.
+# Modelled on: https://github.com/psf/requests (setup.py): setup.py-only, the version read from
+# src/<pkg>/__version__.py.
 import os
 
 from setuptools import setup

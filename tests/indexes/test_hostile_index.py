@@ -17,12 +17,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from conftest import assert_no_secret
-from helpers import run_cli
 
 from releasekit.errors import PackageIndexError
 from releasekit.indexes.listing import list_files
 from releasekit.indexes.resolve import Repository
+from tests.support.cli import run_cli
+from tests.support.leaks import assert_no_secret
 
 TIMEOUT = 2.0
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"

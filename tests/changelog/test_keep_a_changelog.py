@@ -6,11 +6,11 @@ import datetime
 from pathlib import Path
 
 import pytest
-from conftest import assert_no_secret, write_pypirc
-from helpers import run_cli
-from test_release import secrets_of
 
 from releasekit.changelog.keep_a_changelog import ChangelogError, notes_for, roll
+from tests.support.cli import run_cli
+from tests.support.indexes import secrets_of, write_pypirc
+from tests.support.leaks import assert_no_secret
 
 CHANGELOG = """# Changelog
 

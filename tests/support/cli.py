@@ -1,4 +1,4 @@
-"""Drive the `releasekit` Program in-process, exactly as a user's argv would."""
+"""Run `releasekit` as a user would: the Program in-process with an argv, or the installed command."""
 
 from __future__ import annotations
 
@@ -59,25 +59,3 @@ def run_installed(
         [str(BIN / command), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
         stdin=subprocess.DEVNULL, check=False,
     )  # fmt: skip
-
-
-BACKENDS = Path(__file__).parent / "projects" / "backends"
-
-
-def use_build_backend(project_path: Path, module: str) -> None:
-    """Make the project build with one of tests/projects/backends/ in-tree (`_backend/`), committed.
-
-    A MANIFEST.in keeps `_backend/` in the sdist, so the wheel (built from it) finds it too.
-    """
-    (project_path / "_backend").mkdir()
-    (project_path / "_backend" / f"{module}.py").write_text((BACKENDS / f"{module}.py").read_text())
-    (project_path / "MANIFEST.in").write_text("graft _backend\n")
-    pyproject = project_path / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text().replace(
-            'build-backend = "setuptools.build_meta"',
-            f'build-backend = "{module}"\nbackend-path = ["_backend"]',
-        )
-    )
-    for args in (["add", "-A"], ["commit", "-qm", f"build with {module}"]):
-        subprocess.run(["git", *args], cwd=project_path, check=True, capture_output=True)

@@ -4,22 +4,22 @@ then end to end against the local indexes standing in for PyPI (`pypi-rules = tr
 from __future__ import annotations
 
 import datetime
-import io
 import shutil
 import sysconfig
-import tarfile
-import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import IndexPair, Project, assert_no_secret, write_pypirc
-from helpers import run_cli
 
 from releasekit.dists.artifact import Artifact, describe
 from releasekit.errors import BuildError, PyPIRulesError
 from releasekit.indexes import pypi_rules
+from tests.support.cli import run_cli
+from tests.support.dists import Fields, make_sdist, make_wheel
+from tests.support.indexes import IndexPair, write_pypirc
+from tests.support.leaks import assert_no_secret
+from tests.support.projects import PROJECTS, Project
 
-CEXT = Path(__file__).parent / "projects" / "cext"
+CEXT = PROJECTS / "cext"
 PLATFORM = sysconfig.get_platform().replace("-", "_").replace(".", "_")  # linux_x86_64 here
 GOOD_META = {
     "Metadata-Version": "2.4",
@@ -30,48 +30,33 @@ GOOD_META = {
 }
 
 
-def _metadata(fields: dict[str, str | list[str]]) -> bytes:
-    lines = []
-    for key, value in fields.items():
-        for item in [value] if isinstance(value, str) else value:
-            lines.append(f"{key}: {item}")
-    return ("\n".join(lines) + "\n\n").encode()
-
-
-def make_wheel(
+def demo_wheel(
     tmp_path: Path,
+    fields: Fields | None = None,
+    *,
     filename: str = "demo_pkg-1.0-py3-none-any.whl",
-    *,
-    extra_files: dict[str, bytes] | None = None,
-    **fields: str | list[str],
+    files: dict[str, bytes] | None = None,
 ) -> Artifact:
-    """A wheel with just a METADATA (fields override GOOD_META; a value of "" drops the field)."""
-    meta = {k: v for k, v in {**GOOD_META, **fields}.items() if v != ""}
-    dist_info = "-".join(filename.split("-", 2)[:2]) + ".dist-info"
-    path = tmp_path / filename
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr(f"{dist_info}/METADATA", _metadata(meta))
-        for name, data in (extra_files or {}).items():
-            zf.writestr(name, data)
-    return describe(path)
+    """demo-pkg 1.0 as a wheel, its metadata GOOD_META with `fields` over it (a value of "" drops
+    the field)."""
+    wheel = make_wheel(
+        tmp_path, "demo-pkg", "1.0", filename=filename, fields={**GOOD_META, **(fields or {})}, files=files
+    )
+    return describe(wheel)
 
 
-def make_sdist(
+def demo_sdist(
     tmp_path: Path,
-    filename: str = "demo_pkg-1.0.tar.gz",
+    fields: Fields | None = None,
     *,
-    extra_files: dict[str, bytes] | None = None,
-    **fields: str | list[str],
+    filename: str = "demo_pkg-1.0.tar.gz",
+    files: dict[str, bytes] | None = None,
 ) -> Artifact:
-    meta = {k: v for k, v in {**GOOD_META, **fields}.items() if v != ""}
-    top = filename.removesuffix(".tar.gz")
-    path = tmp_path / filename
-    with tarfile.open(path, "w:gz") as tf:
-        for name, data in {"PKG-INFO": _metadata(meta), **(extra_files or {})}.items():
-            info = tarfile.TarInfo(f"{top}/{name}")
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    return describe(path)
+    """demo-pkg 1.0 as an sdist, as `demo_wheel` makes the wheel."""
+    sdist = make_sdist(
+        tmp_path, "demo-pkg", "1.0", filename=filename, fields={**GOOD_META, **(fields or {})}, files=files
+    )
+    return describe(sdist)
 
 
 def refusal(artifacts: list[Artifact]) -> PyPIRulesError:
@@ -83,7 +68,7 @@ def refusal(artifacts: list[Artifact]) -> PyPIRulesError:
 
 def test_good_artifacts_pass(tmp_path: Path) -> None:
     pypi_rules.check(
-        [make_wheel(tmp_path, Classifier=["Programming Language :: Python :: 3"]), make_sdist(tmp_path)]
+        [demo_wheel(tmp_path, {"Classifier": ["Programming Language :: Python :: 3"]}), demo_sdist(tmp_path)]
     )
 
 
@@ -114,14 +99,14 @@ def test_platform_tags_pypi_refuses(platform: str) -> None:
 
 
 def test_a_bare_linux_wheel_is_refused_with_cibuildwheel_and_auditwheel(tmp_path: Path) -> None:
-    wheel = make_wheel(tmp_path, "demo_pkg-1.0-cp311-cp311-linux_x86_64.whl")
+    wheel = demo_wheel(tmp_path, filename="demo_pkg-1.0-cp311-cp311-linux_x86_64.whl")
     error = refusal([wheel])
     assert "linux_x86_64" in error.message and wheel.filename in error.message
     assert error.hint and "cibuildwheel" in error.hint and "auditwheel" in error.hint
 
 
 def test_a_compressed_tag_set_is_refused_for_its_one_bad_platform(tmp_path: Path) -> None:
-    wheel = make_wheel(tmp_path, "demo_pkg-1.0-cp311-cp311-manylinux_2_17_x86_64.linux_x86_64.whl")
+    wheel = demo_wheel(tmp_path, filename="demo_pkg-1.0-cp311-cp311-manylinux_2_17_x86_64.linux_x86_64.whl")
     assert "'linux_x86_64'" in refusal([wheel]).message
 
 
@@ -129,12 +114,12 @@ def test_a_compressed_tag_set_is_refused_for_its_one_bad_platform(tmp_path: Path
 
 
 def test_an_unknown_classifier_is_refused(tmp_path: Path) -> None:
-    error = refusal([make_wheel(tmp_path, Classifier=["Programming Language :: Pythn :: 3"])])
+    error = refusal([demo_wheel(tmp_path, {"Classifier": ["Programming Language :: Pythn :: 3"]})])
     assert "Pythn" in error.message and error.hint and "classifiers" in error.hint
 
 
 def test_private_classifiers_are_refused(tmp_path: Path) -> None:
-    error = refusal([make_wheel(tmp_path, Classifier=["Private :: Do Not Upload"])])
+    error = refusal([demo_wheel(tmp_path, {"Classifier": ["Private :: Do Not Upload"]})])
     assert "Private ::" in error.message and error.hint and "remove it" in error.hint
 
 
@@ -142,7 +127,7 @@ def test_deprecated_classifiers_name_their_successor(tmp_path: Path) -> None:
     from trove_classifiers import deprecated_classifiers
 
     old, successors = next((k, v) for k, v in sorted(deprecated_classifiers.items()) if v)
-    error = refusal([make_wheel(tmp_path, Classifier=[old])])
+    error = refusal([demo_wheel(tmp_path, {"Classifier": [old]})])
     assert "deprecated" in error.message and error.hint and successors[0] in error.hint
 
 
@@ -150,46 +135,46 @@ def test_deprecated_classifiers_name_their_successor(tmp_path: Path) -> None:
 
 
 def test_an_sdist_name_that_is_not_pep_625_is_refused(tmp_path: Path) -> None:
-    error = refusal([make_sdist(tmp_path, "demo-pkg-1.0.tar.gz")])
+    error = refusal([demo_sdist(tmp_path, filename="demo-pkg-1.0.tar.gz")])
     assert "demo_pkg-1.0.tar.gz" in error.message and "PEP 625" in error.message
 
 
 def test_an_sdist_with_an_unnormalised_version_is_refused(tmp_path: Path) -> None:
-    assert "demo_pkg-1.0.tar.gz" in refusal([make_sdist(tmp_path, "demo_pkg-1.00.tar.gz")]).message
+    assert "demo_pkg-1.0.tar.gz" in refusal([demo_sdist(tmp_path, filename="demo_pkg-1.00.tar.gz")]).message
 
 
 def test_a_wheel_not_named_by_the_normalised_project_is_refused(tmp_path: Path) -> None:
-    assert "demo_pkg-" in refusal([make_wheel(tmp_path, "Demo_Pkg-1.0-py3-none-any.whl")]).message
+    assert "demo_pkg-" in refusal([demo_wheel(tmp_path, filename="Demo_Pkg-1.0-py3-none-any.whl")]).message
 
 
 # licenses
 
 
 def test_license_and_license_expression_together_are_refused(tmp_path: Path) -> None:
-    error = refusal([make_wheel(tmp_path, License="MIT License")])
+    error = refusal([demo_wheel(tmp_path, {"License": "MIT License"})])
     assert "License-Expression and License" in error.message
 
 
 def test_an_invalid_spdx_expression_is_refused(tmp_path: Path) -> None:
-    error = refusal([make_wheel(tmp_path, **{"License-Expression": "MIT OR Whatever-1.0"})])
+    error = refusal([demo_wheel(tmp_path, {"License-Expression": "MIT OR Whatever-1.0"})])
     assert "SPDX" in error.message
 
 
 def test_the_old_license_field_alone_still_passes(tmp_path: Path) -> None:
     pypi_rules.check(
-        [make_wheel(tmp_path, **{"Metadata-Version": "2.1", "License-Expression": "", "License": "MIT"})]
+        [demo_wheel(tmp_path, {"Metadata-Version": "2.1", "License-Expression": "", "License": "MIT"})]
     )
 
 
 def test_a_license_file_missing_from_the_artifact_is_refused(tmp_path: Path) -> None:
-    good = make_wheel(
+    good = demo_wheel(
         tmp_path,
-        **{"License-File": "LICENSE.txt"},
-        extra_files={"demo_pkg-1.0.dist-info/licenses/LICENSE.txt": b"x"},
+        {"License-File": "LICENSE.txt"},
+        files={"demo_pkg-1.0.dist-info/licenses/LICENSE.txt": b"x"},
     )
     pypi_rules.check([good])
     (tmp_path / "bad").mkdir()
-    error = refusal([make_sdist(tmp_path / "bad", **{"License-File": "LICENSE.txt"})])
+    error = refusal([demo_sdist(tmp_path / "bad", {"License-File": "LICENSE.txt"})])
     assert "demo_pkg-1.0/LICENSE.txt" in error.message
 
 
@@ -197,8 +182,8 @@ def test_a_license_file_missing_from_the_artifact_is_refused(tmp_path: Path) -> 
 
 
 def test_a_direct_url_dependency_is_refused(tmp_path: Path) -> None:
-    wheel = make_wheel(
-        tmp_path, **{"Requires-Dist": ["requests>=2", "helper @ https://example.org/helper-1.0.tar.gz"]}
+    wheel = demo_wheel(
+        tmp_path, {"Requires-Dist": ["requests>=2", "helper @ https://example.org/helper-1.0.tar.gz"]}
     )
     error = refusal([wheel])
     assert "direct URL" in error.message and "helper" in error.message
@@ -206,35 +191,33 @@ def test_a_direct_url_dependency_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_project_url_label_over_32_characters_is_refused(tmp_path: Path) -> None:
-    pypi_rules.check([make_wheel(tmp_path, **{"Project-URL": "A" * 32 + ", https://example.org/"})])
+    pypi_rules.check([demo_wheel(tmp_path, {"Project-URL": "A" * 32 + ", https://example.org/"})])
     (tmp_path / "long").mkdir()
-    error = refusal([make_wheel(tmp_path / "long", **{"Project-URL": "A" * 33 + ", https://example.org/"})])
+    error = refusal([demo_wheel(tmp_path / "long", {"Project-URL": "A" * 33 + ", https://example.org/"})])
     assert "32" in error.message and error.hint and "[project.urls]" in error.hint
 
 
 def test_a_project_url_that_is_not_http_is_refused(tmp_path: Path) -> None:
-    assert (
-        "ftp://" in refusal([make_wheel(tmp_path, **{"Project-URL": "Source, ftp://example.org/x"})]).message
-    )
+    assert "ftp://" in refusal([demo_wheel(tmp_path, {"Project-URL": "Source, ftp://example.org/x"})]).message
 
 
 def test_a_summary_over_512_characters_is_refused(tmp_path: Path) -> None:
-    assert "512" in refusal([make_wheel(tmp_path, Summary="x" * 513)]).message
+    assert "512" in refusal([demo_wheel(tmp_path, {"Summary": "x" * 513})]).message
 
 
 def test_an_unknown_metadata_version_is_refused(tmp_path: Path) -> None:
-    assert "'3.0'" in refusal([make_wheel(tmp_path, **{"Metadata-Version": "3.0"})]).message
+    assert "'3.0'" in refusal([demo_wheel(tmp_path, {"Metadata-Version": "3.0"})]).message
 
 
 def test_metadata_2_5_passes(tmp_path: Path) -> None:
-    pypi_rules.check([make_wheel(tmp_path, **{"Metadata-Version": "2.5", "Import-Name": "demo_pkg"})])
+    pypi_rules.check([demo_wheel(tmp_path, {"Metadata-Version": "2.5", "Import-Name": "demo_pkg"})])
 
 
 # file size
 
 
 def test_a_file_over_100_mib_is_refused(tmp_path: Path) -> None:
-    wheel = make_wheel(tmp_path)
+    wheel = demo_wheel(tmp_path)
     with wheel.path.open("r+b") as fh:  # a sparse tail: the zip still reads, the size is real
         fh.seek(pypi_rules.MAX_FILE_SIZE + 1)
         fh.write(b"\0")

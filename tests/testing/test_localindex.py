@@ -13,66 +13,25 @@ import re
 import secrets
 import socket
 import stat
-import subprocess
-import sys
 import tomllib
 import urllib.error
 import urllib.parse
 import urllib.request
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import UPLOADER, IndexPair, Project, assert_no_secret, write_pypirc
 from twine.utils import get_config
 
 from releasekit.errors import LocalIndexError
 from releasekit.testing.localindex import LocalIndex, LocalIndexServer, serve_local_index
+from tests.support.dists import make_wheel, unique_name
+from tests.support.indexes import UPLOADER, IndexPair, twine_upload, write_pypirc
+from tests.support.leaks import assert_no_secret
+from tests.support.projects import Project
 
 # urllib would honour *_proxy variables from the environment; the local index is loopback-only.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def make_wheel(directory: Path, name: str, version: str = "0.1.0") -> Path:
-    """Write a minimal but valid pure-Python wheel by hand (no build backend needed)."""
-    dist = re.sub(r"[-_.]+", "_", name).lower()
-    info = f"{dist}-{version}.dist-info"
-    files = {
-        f"{dist}/__init__.py": f'__version__ = "{version}"\n',
-        f"{info}/METADATA": (f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: handmade\n"),
-        f"{info}/WHEEL": (
-            "Wheel-Version: 1.0\nGenerator: releasekit-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-        ),
-    }
-    record = []
-    for path, text in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
-        record.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
-    record.append(f"{info}/RECORD,,")
-    files[f"{info}/RECORD"] = "\n".join(record) + "\n"
-    wheel = directory / f"{dist}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path, text in files.items():
-            archive.writestr(path, text)
-    return wheel
-
-
-def twine_upload(
-    index: LocalIndex, wheel: Path, *, password: str, extra: tuple[str, ...] = ()
-) -> subprocess.CompletedProcess[str]:
-    """Upload with the real twine CLI; the credentials travel in the environment only.
-
-    ``--no-color`` is needed: twine forces a terminal and ignores NO_COLOR.
-    """
-    env = {**os.environ, "TWINE_USERNAME": index.username, "TWINE_PASSWORD": password}
-    return subprocess.run(
-        [
-            sys.executable, "-m", "twine", "--no-color", "upload", "--non-interactive",
-            "--disable-progress-bar", "--repository-url", index.url, *extra, str(wheel),
-        ],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
 
 
 def raw_upload(
@@ -114,10 +73,6 @@ def fetch(url: str) -> bytes:
     with _OPENER.open(url, timeout=10) as response:
         body: bytes = response.read()
         return body
-
-
-def unique_name() -> str:
-    return f"rk-handmade-{secrets.token_hex(4)}"
 
 
 def test_upload_with_right_password_is_served_with_sha256(index_pair: IndexPair, tmp_path: Path) -> None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
+from typing import Any
 
-from conftest import assert_no_secret, write_pypirc
-from helpers import run_cli
+from tests.support.cli import run_cli
+from tests.support.indexes import write_pypirc
+from tests.support.leaks import assert_no_secret
 
 
-def _status(project, capsys, *args: str) -> dict:
+def _status(project, capsys, *args: str) -> dict[str, Any]:
     result = run_cli(project.path, capsys, "status", "--json", *args)
     assert result.code == 0, result.err
-    return json.loads(result.out)
+    return result.summary()
 
 
 def test_status_follows_a_release(make_project, index_pair, isolated_env, capsys):

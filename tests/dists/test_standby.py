@@ -21,12 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import IndexPair, Project
-from helpers import use_build_backend
 
 from releasekit.dists import standby
 from releasekit.dists.builder import build_dists
 from releasekit.dists.standby import WORKER, Standby
+from tests.support.indexes import IndexPair
+from tests.support.projects import PROJECTS, Project, use_build_backend
 
 
 def _members(outdir: Path) -> dict[str, dict[str, str]]:
@@ -252,16 +252,13 @@ def test_the_worker_refuses_another_script_than_the_one_it_imported(tmp_path: Pa
     assert not (control / "output.json").exists()
 
 
-_PROJECTS = Path(__file__).parent / "projects"
-
-
 @pytest.mark.parametrize(
     "layout",
     sorted(
         {
-            str(p.parent.relative_to(_PROJECTS))
+            str(p.parent.relative_to(PROJECTS))
             for name in ("pyproject.toml", "setup.py")
-            for p in _PROJECTS.rglob(name)
+            for p in PROJECTS.rglob(name)
         }
     ),
 )
@@ -273,7 +270,7 @@ def test_the_predicted_build_requirements_are_build_s_own(layout: str) -> None:
     from releasekit.config import read_pyproject
     from releasekit.dists.standby import _build_system
 
-    project = _PROJECTS / layout
+    project = PROJECTS / layout
     predicted = _build_system(read_pyproject(project))
     assert predicted is not None
     assert predicted[0] == build.ProjectBuilder(project).build_system_requires
@@ -299,8 +296,8 @@ def test_a_release_starts_its_processes_without_any_credential_in_their_environm
 ) -> None:
     """The processes start once the plan is made, when every password has been read and
     registered: one copied into an oddly named variable is left out of their environment too."""
-    from conftest import write_pypirc
-    from helpers import BIN
+    from tests.support.cli import BIN
+    from tests.support.indexes import write_pypirc
 
     project = make_project()
     write_pypirc(isolated_env, index_pair)

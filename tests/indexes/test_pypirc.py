@@ -24,13 +24,13 @@ import keyring.backends.fail
 import keyring.backends.null
 import keyring.errors
 import pytest
-from helpers import Result, run_cli
 
 from releasekit import redact
 from releasekit.errors import CredentialsError
 from releasekit.indexes import pypirc
 from releasekit.indexes.resolve import resolve_repository
 from releasekit.indexes.urls import PYPI_UPLOAD, TESTPYPI_UPLOAD
+from tests.support.cli import Result, run_cli
 
 CORP_URL = "https://pypi.corp.example/legacy/"
 
@@ -129,7 +129,7 @@ def _forget_secrets() -> Iterator[None]:
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A keyring that lives only in this test's memory."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()

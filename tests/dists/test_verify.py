@@ -6,52 +6,23 @@ the live index, the package under test from the index being verified.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
-import re
 import secrets
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import IndexPair
-from test_localindex import twine_upload
 
 from releasekit.dists import verify
 from releasekit.errors import VerifyError
 from releasekit.testing.localindex import LocalIndex
-
-
-def make_wheel(directory: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> Path:
-    """A minimal pure-Python wheel with these Requires-Dist lines."""
-    dist = re.sub(r"[-_.]+", "_", name).lower()
-    info = f"{dist}-{version}.dist-info"
-    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
-        f"Requires-Dist: {r}\n" for r in requires
-    )
-    files = {
-        f"{dist}/__init__.py": f'__version__ = "{version}"\n',
-        f"{info}/METADATA": metadata,
-        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: releasekit-tests\nRoot-Is-Purelib: true\n"
-        "Tag: py3-none-any\n",
-    }
-    record = []
-    for path, text in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
-        record.append(f"{path},sha256={digest},{len(text.encode())}")
-    files[f"{info}/RECORD"] = "\n".join([*record, f"{info}/RECORD,,"]) + "\n"
-    wheel = directory / f"{dist}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path, text in files.items():
-            archive.writestr(path, text)
-    return wheel
+from tests.support.dists import make_wheel
+from tests.support.indexes import IndexPair, twine_upload
 
 
 def publish(index: LocalIndex, directory: Path, name: str, version: str, *requires: str) -> Path:
-    wheel = make_wheel(directory, name, version, requires)
+    wheel = make_wheel(directory, name, version, fields={"Requires-Dist": list(requires)})
     uploaded = twine_upload(index, wheel, password=index.password)
     assert uploaded.returncode == 0, uploaded.stderr
     return index.packages_dir / wheel.name

@@ -16,8 +16,8 @@ from releasekit.dists.builder import build_dists
 from releasekit.errors import VersionError
 from releasekit.versioning import detect
 from releasekit.versioning.detect import read_version, write_version
+from tests.support.projects import PROJECTS
 
-PROJECTS = Path(__file__).resolve().parent / "projects"
 NAME, IMPORT = "rk-fixture", "rk_fixture"
 OLD, NEW, PRE = "1.4.2", "1.5.0", "2.0.0rc1"
 

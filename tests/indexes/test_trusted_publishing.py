@@ -1,6 +1,6 @@
 """Trusted publishing against stand-ins of GitHub's token service and PyPI's mint endpoint.
 
-The stand-ins (tests/oidc_standins.py) follow the documented contracts; the index behind the
+The stand-ins (tests/support/oidc_standins.py) follow the documented contracts; the index behind the
 mint endpoint is a real pypiserver whose upload password is the token the endpoint mints, so a
 minted token is proved by a real upload. The `id` package is used as it is, reading the
 process environment, exactly as on a runner.
@@ -12,14 +12,10 @@ import base64
 import secrets
 import time
 import unicodedata
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import assert_no_secret
-from helpers import run_cli
-from oidc_standins import GitHubTokenService, PyPIStandIn
 
 from releasekit import redact
 from releasekit.config import Config, load_config
@@ -28,6 +24,10 @@ from releasekit.errors import ConfigError, CredentialsError
 from releasekit.indexes import trusted_publishing, upload
 from releasekit.indexes.resolve import Repository
 from releasekit.testing.localindex import LocalIndexServer
+from tests.support.cli import run_cli
+from tests.support.dists import make_wheel
+from tests.support.leaks import assert_no_secret
+from tests.support.oidc_standins import GitHubTokenService, PyPIStandIn
 
 PUBLISHER = {"repository": "acme/rk-sample", "workflow": "release.yml", "environment": "pypi"}
 _AMBIENT = (
@@ -91,21 +91,6 @@ def _refused(upload_url: str, *secrets_: str, timeout: float = 10.0) -> str:
     return text
 
 
-def _wheel(where: Path, name: str = "rk_oidc_demo", version: str = "1.0") -> Path:
-    """A minimal, valid wheel: enough for twine to read its metadata and pypiserver to store it."""
-    path = where / f"{name}-{version}-py3-none-any.whl"
-    info = f"{name}-{version}.dist-info"
-    with zipfile.ZipFile(path, "w") as wheel:
-        wheel.writestr(f"{name}/__init__.py", "")
-        wheel.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
-        wheel.writestr(
-            f"{info}/WHEEL",
-            "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-        )
-        wheel.writestr(f"{info}/RECORD", "")
-    return path
-
-
 def _repo(standin: PyPIStandIn, password: str | None = None) -> Repository:
     return Repository("testpypi", standin.url, standin.url + "simple/", password and "__token__", password)
 
@@ -124,12 +109,12 @@ def test_a_minted_token_uploads_for_real(pypi, github, token_index, tmp_path):
     assert minted.token not in repr(minted)
     assert (pypi.audience_requests, pypi.mint_requests, pypi.minted) == (1, 1, 1)
     assert len(github.issued) == 1  # one OIDC token, for the audience the index named ("testpypi")
-    art = describe(_wheel(tmp_path))
+    art = describe(make_wheel(tmp_path, "rk_oidc_demo", "1.0"))
     result = upload.upload(trusted_publishing.with_token(_repo(pypi), minted), art, timeout=30, attempts=1)
     assert result.outcome == "uploaded" and pypi.uploads == 1
     upload.confirm(_repo(pypi), [art], timeout=30)
     # The index really checks: the same upload with another token is refused.
-    other = describe(_wheel(tmp_path, version="2.0"))
+    other = describe(make_wheel(tmp_path, "rk_oidc_demo", "2.0"))
     with pytest.raises(CredentialsError) as caught:
         upload.upload(_repo(pypi, "pypi-not-the-token-at-all"), other, timeout=30, attempts=1)
     _assert_clean(str(caught.value), *_secrets(github, token_index))

@@ -10,16 +10,10 @@ import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import faultproxy
 import keyring
 import pytest
-from conftest import IndexPair, Project, assert_no_secret
-from conftest import write_pypirc as write_conftest_pypirc
-from helpers import run_cli
 from keyring.backend import KeyringBackend
 from keyring.credentials import Credential, SimpleCredential
-from test_indexurls import macaroon_v2
-from test_localindex import make_wheel, twine_upload
 
 from releasekit import redact
 from releasekit.errors import ConfigError, CredentialsError, PackageIndexError
@@ -27,6 +21,14 @@ from releasekit.indexes.listing import IndexFile, check_readable, download, list
 from releasekit.indexes.pypirc import pypirc_warnings
 from releasekit.indexes.resolve import Repository, resolve_repository, simple_url_for
 from releasekit.indexes.urls import PYPI_UPLOAD, TESTPYPI_UPLOAD
+from tests.support import faultproxy
+from tests.support.cli import run_cli
+from tests.support.dists import make_wheel
+from tests.support.indexes import IndexPair, twine_upload
+from tests.support.indexes import write_pypirc as write_pair_pypirc
+from tests.support.leaks import assert_no_secret
+from tests.support.projects import Project
+from tests.support.tokens import macaroon_v2
 
 CORP_URL = "https://pkgs.example.invalid/upload/"
 
@@ -38,7 +40,7 @@ class MemoryKeyring(KeyringBackend):
     with ``search`` set it also finds a credential without one, as SecretService and Windows do.
     """
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()
@@ -78,7 +80,9 @@ def forget_secrets() -> Iterator[None]:
     redact.forget_all()
 
 
-def resolve(target: str, pypirc: Path, environ: dict[str, str] | None = None, **overrides: str) -> Repository:
+def resolve(
+    target: str, pypirc: Path, environ: dict[str, str] | None = None, /, **overrides: str
+) -> Repository:
     return resolve_repository(target, simple_overrides=overrides, pypirc=pypirc, environ=environ or {})
 
 
@@ -625,7 +629,7 @@ def test_the_same_index_spelt_another_way_is_refused(
     spelling: str,
 ) -> None:
     project = make_project()
-    write_conftest_pypirc(isolated_env, index_pair)
+    write_pair_pypirc(isolated_env, index_pair)
     url = index_pair.test.index.url
     port = url.rstrip("/").rsplit(":", 1)[1]
     live = spelling.format(
