@@ -11,20 +11,17 @@ observes the project; scriv has no draft mode.
 from __future__ import annotations
 
 import configparser
-import re
 import shutil
 import tempfile
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from releasekit.changelog import sections
-from releasekit.changelog.source import Notes
+from releasekit.changelog.fragments import PLACEHOLDER, FragmentNotes, without_heading
 from releasekit.dists import tools
 from releasekit.errors import ChangelogError
 
 REQUIREMENT = "scriv>=1.5"
-_PLACEHOLDER = "0.0.0.dev987654321"
 _HINT = "check the scriv configuration (`scriv collect --keep` in a scratch copy shows what it would write)"
 _CONFIG_FILES = ("pyproject.toml", "setup.cfg", "tox.ini")
 
@@ -82,27 +79,13 @@ def _inserted(before: str, after: str) -> str:
     return after[head : len(after) - tail]
 
 
-def _body(entry: str) -> str:
-    """The entry without its title (the placeholder's line, an RST underline) and scriv's anchor."""
-    lines = [ln for ln in entry.splitlines() if not ln.startswith("<a id=") and not ln.startswith(".. _")]
-    at = next((i for i, ln in enumerate(lines) if _PLACEHOLDER in ln), None)
-    if at is not None:
-        drop = 2 if at + 1 < len(lines) and re.fullmatch(r"([=\-~^*+#])\1+", lines[at + 1].strip()) else 1
-        lines = lines[:at] + lines[at + drop :]
-    return "\n".join(lines).strip()
-
-
 @dataclass(frozen=True)
-class Scriv:
+class Scriv(FragmentNotes):
     """A scriv project: its changelog, its fragments, and scriv's rendering of the next entry."""
 
-    project: Path
-    path: Path
-    fragments: tuple[Path, ...]
-    text: str = field(repr=False)
-    draft: str = ""
-    draft_error: str = ""
     kind = "scriv"
+    create = "scriv create"
+    hint = _HINT
 
     @classmethod
     def detect(cls, project: Path, setting: str) -> Scriv | None:
@@ -122,30 +105,6 @@ class Scriv:
                 error = str(exc)
         return cls(project, path, fragments, text, draft, error)
 
-    @property
-    def files(self) -> tuple[Path, ...]:
-        return (self.path, *self.fragments)
-
-    def describe(self) -> str:
-        where = self.fragments[0].parent.relative_to(self.project).as_posix() if self.fragments else "none"
-        return f"scriv ({len(self.fragments)} fragment(s) in {where} -> {self.path.name})"
-
-    def notes_for(self, version: str) -> Notes:
-        if self.draft_error:
-            raise ChangelogError(self.draft_error, _HINT)
-        if self.fragments:
-            return Notes(self.path, self.draft, needs_roll=True)
-        for section in sections.sections(self.text, rst=sections.is_rst(self.path.name)):
-            if section.version == version:
-                return Notes(self.path, section.text(self.text).strip(), needs_roll=False)
-        return Notes(self.path, "", needs_roll=False)
-
-    def missing_notes(self, version: str) -> ChangelogError:
-        return ChangelogError(
-            f"no scriv fragments for {version}, and {self.path.name} has no entry for it",
-            "add a fragment (scriv create), or pass --allow-empty-changelog",
-        )
-
     def roll(self, version: str, date: str, tag_format: str) -> tuple[Path, ...]:
         """scriv writes the entry (dated today, its own way) and deletes the fragments."""
         _collect(self.project, version)
@@ -163,5 +122,5 @@ def _draft(project: Path, directory: Path, changelog: Path, text: str) -> str:
         target = copy / changelog.relative_to(project)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-        _collect(copy, _PLACEHOLDER, "--keep")
-        return _body(_inserted(text, target.read_text(encoding="utf-8")))
+        _collect(copy, PLACEHOLDER, "--keep")
+        return without_heading(_inserted(text, target.read_text(encoding="utf-8")))

@@ -10,19 +10,16 @@ towncrier's own draft (`--draft`), made when the release observes the project.
 from __future__ import annotations
 
 import datetime
-import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from releasekit.changelog import sections
-from releasekit.changelog.source import Notes
+from releasekit.changelog.fragments import PLACEHOLDER, FragmentNotes, without_heading
 from releasekit.dists import tools
 from releasekit.errors import ChangelogError
 
 REQUIREMENT = "towncrier>=23.6"
-_PLACEHOLDER = "0.0.0.dev987654321"  # the draft's version: its heading is dropped, only the body is kept
 # Files towncrier itself never treats as fragments.
 _NOT_FRAGMENTS = {".gitignore", ".gitkeep", ".keep", "readme", "readme.md", "readme.rst", "readme.txt"}
 _HINT = "check [tool.towncrier] (`towncrier build --draft` shows what it would write)"
@@ -68,28 +65,14 @@ def _run(project: Path, config_file: Path, what: str, args: list[str]) -> str:
     ).stdout
 
 
-def _draft_body(output: str) -> str:
-    """The draft without its heading (the line naming the placeholder version, and an RST underline)."""
-    lines = output.splitlines()
-    at = next((i for i, line in enumerate(lines) if _PLACEHOLDER in line), None)
-    if at is not None:
-        drop = 2 if at + 1 < len(lines) and re.fullmatch(r"([=\-~^*+#])\1+", lines[at + 1].strip()) else 1
-        lines = lines[:at] + lines[at + drop :]
-    return "\n".join(lines).strip()
-
-
-@dataclass(frozen=True)
-class Towncrier:
+@dataclass(frozen=True, kw_only=True)
+class Towncrier(FragmentNotes):
     """A towncrier project: its news file, its fragments, and towncrier's draft of the next section."""
 
-    project: Path
     config_file: Path
-    path: Path
-    fragments: tuple[Path, ...]
-    text: str = field(repr=False)  # the news file as observed ("" before the first release)
-    draft: str = ""  # towncrier's rendering of the fragments, without its heading
-    draft_error: str = ""  # why the draft could not be made
     kind = "towncrier"
+    create = "towncrier create"
+    hint = _HINT
 
     @classmethod
     def detect(cls, project: Path, setting: str) -> Towncrier | None:
@@ -104,36 +87,11 @@ class Towncrier:
         if fragments:
             try:
                 today = datetime.date.today().isoformat()
-                args = ["--draft", "--version", _PLACEHOLDER, "--name", "draft", "--date", today]
-                draft = _draft_body(_run(project, config_file, "--draft", args))
+                args = ["--draft", "--version", PLACEHOLDER, "--name", "draft", "--date", today]
+                draft = without_heading(_run(project, config_file, "--draft", args))
             except ChangelogError as exc:
                 error = str(exc)
-        return cls(project, config_file, path, fragments, text, draft, error)
-
-    @property
-    def files(self) -> tuple[Path, ...]:
-        return (self.path, *self.fragments)
-
-    def describe(self) -> str:
-        where = self.fragments[0].parent.relative_to(self.project).as_posix() if self.fragments else "none"
-        return f"towncrier ({len(self.fragments)} fragment(s) in {where} -> {self.path.name})"
-
-    def notes_for(self, version: str) -> Notes:
-        if self.draft_error:
-            raise ChangelogError(self.draft_error, _HINT)
-        if self.fragments:
-            return Notes(self.path, self.draft, needs_roll=True)
-        rst = sections.is_rst(self.path.name)
-        for section in sections.sections(self.text, rst=rst):
-            if section.version == version:
-                return Notes(self.path, section.text(self.text).strip(), needs_roll=False)
-        return Notes(self.path, "", needs_roll=False)
-
-    def missing_notes(self, version: str) -> ChangelogError:
-        return ChangelogError(
-            f"no towncrier news fragments for {version}, and {self.path.name} has no section for it",
-            "add a fragment (towncrier create), or pass --allow-empty-changelog",
-        )
+        return cls(project, path, fragments, text, draft, error, config_file=config_file)
 
     def roll(self, version: str, date: str, tag_format: str) -> tuple[Path, ...]:
         """towncrier writes the section and removes the fragments (it stages both with git)."""

@@ -109,16 +109,17 @@ def check_built(wheel: Artifact, version: str) -> None:
             except (SyntaxError, ValueError):
                 continue
             for node in tree.body:
-                found = _assigned_version(node)
-                if found is not None and _parses(found) and not _same(found, version):
+                name, found = _assigned(node) or ("", "")
+                if found and _parses(found) and not _same(found, version):
                     raise BuildError(
-                        f"{wheel.filename}: {info.filename} says {_name(node)} = "
+                        f"{wheel.filename}: {info.filename} says {name} = "
                         f"{redact.printable(found)!r}, but the release is {version}",
                         "bump that copy too (the version source does not rewrite it); nothing was uploaded",
                     )
 
 
-def _assigned_version(node: ast.stmt) -> str | None:
+def _assigned(node: ast.stmt) -> tuple[str, str] | None:
+    """(name, value) of a module-level `__version__ = "…"` / `VERSION: str = "…"`, else None."""
     targets = (
         node.targets
         if isinstance(node, ast.Assign)
@@ -127,20 +128,10 @@ def _assigned_version(node: ast.stmt) -> str | None:
         else []
     )
     value = getattr(node, "value", None)
-    if any(isinstance(t, ast.Name) and t.id in NAMES for t in targets) and isinstance(value, ast.Constant):
-        return value.value if isinstance(value.value, str) else None
-    return None
-
-
-def _name(node: ast.stmt) -> str:
-    targets = (
-        node.targets
-        if isinstance(node, ast.Assign)
-        else [node.target]
-        if isinstance(node, ast.AnnAssign)
-        else []
-    )
-    return next((t.id for t in targets if isinstance(t, ast.Name)), "__version__")
+    name = next((t.id for t in targets if isinstance(t, ast.Name) and t.id in NAMES), None)
+    if name is None or not isinstance(value, ast.Constant) or not isinstance(value.value, str):
+        return None
+    return name, value.value
 
 
 def _parses(text: str) -> bool:

@@ -24,13 +24,21 @@ if TYPE_CHECKING:
     from releasekit.release.state import ReleaseState
 
 
+def _not_this_index(plan: Plan, role: Role) -> tuple[bool, str] | None:
+    """Why nothing happens on this index at all: the release is done, or --test spares the live one."""
+    if plan.complete:
+        return False, "already released"
+    if role is Role.LIVE and plan.test_only:
+        return False, "--test: the live index is not touched"
+    return None
+
+
 def decide_upload(role: Role) -> Decide:
     def decide(state: ReleaseState, plan: Plan) -> tuple[bool, str]:
         target = plan.target(role)
-        if plan.complete:
-            return False, "already released"
-        if role is Role.LIVE and plan.test_only:
-            return False, "--test: the live index is not touched"
+        skipped = _not_this_index(plan, role)
+        if skipped is not None:
+            return skipped
         if target.missing == ():
             return False, f"{target.label} holds every file"
         return True, target.label
@@ -115,10 +123,9 @@ def _upload_files(run: Run, target: IndexTarget) -> str:
 def decide_verify(role: Role) -> Decide:
     def decide(state: ReleaseState, plan: Plan) -> tuple[bool, str]:
         target = plan.target(role)
-        if plan.complete:
-            return False, "already released"
-        if role is Role.LIVE and plan.test_only:
-            return False, "--test: the live index is not touched"
+        skipped = _not_this_index(plan, role)
+        if skipped is not None:
+            return skipped
         if not plan.verify:
             return False, "verify = false"
         if target.verified:
