@@ -174,3 +174,23 @@ def test_scriv_fragments_are_collected_into_the_release_commit(
     assert not list(fragments.glob("*.rst"))
     assert "changelog.d/20261201_fix.rst" in project.git("show", "--stat", "--format=", "HEAD")
     assert project.git("status", "--porcelain") == ""
+
+
+def test_a_changelog_that_is_a_symlink_is_rolled_through_it(make_project, index_pair, isolated_env, capsys):
+    """CHANGELOG.md at the top is a symlink to the release notes the docs build from."""
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    docs = project.path / "docs"
+    docs.mkdir()
+    (docs / "changes.md").write_text(
+        "# Changelog\n\n## [Unreleased]\n\n- A fix.\n\n## [1.4.2] - 2026-01-02\n\n- Old.\n"
+    )
+    (project.path / "CHANGELOG.md").symlink_to("docs/changes.md")
+    _commit(project, "the changelog lives in the docs")
+    released = run_cli(project.path, capsys, "release", "--bump", "patch", "--yes", "--json")
+    assert released.code == 0, released.err
+    assert released.summary()["release_notes"] == "- A fix."
+    assert (project.path / "CHANGELOG.md").is_symlink()
+    assert "## [1.4.3] - " in (docs / "changes.md").read_text()
+    assert "docs/changes.md" in project.git("show", "--stat", "--format=", "HEAD")
+    assert project.git("status", "--porcelain") == ""

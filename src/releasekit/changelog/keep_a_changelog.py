@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from releasekit.changelog import sections
 from releasekit.changelog.source import Notes
 from releasekit.errors import ChangelogError
 
@@ -70,8 +71,7 @@ class KeepAChangelog:
         )
 
     def roll(self, version: str, date: str, tag_format: str) -> tuple[Path, ...]:
-        roll(self.path, version, date, tag_format)
-        return (self.path,)
+        return (roll(self.path, version, date, tag_format),)
 
 
 def _sections(text: str) -> list[tuple[str, int, int, int]]:
@@ -120,7 +120,7 @@ def _strip_empty_headings(body: str) -> str:
     return body.strip() if any(not ln.startswith("###") for ln in lines) else ""
 
 
-def roll(path: Path, version: str, date: str, tag_format: str) -> None:
+def roll(path: Path, version: str, date: str, tag_format: str) -> Path:
     """Release the Unreleased section as `version` and open a fresh one; links follow."""
     text = path.read_text(encoding="utf-8")
     match = next((m for m in _HEADING.finditer(text) if m.group("name").lower() == "unreleased"), None)
@@ -134,6 +134,4 @@ def roll(path: Path, version: str, date: str, tag_format: str) -> None:
         base, prev = link.group("base"), link.group("prev")
         replacement = f"[Unreleased]: {base}{tag}...HEAD\n[{version}]: {base}{prev}...{tag}"
         text = text[: link.start()] + replacement + text[link.end() :]
-    tmp = path.with_name(path.name + ".releasekit-tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    return sections.write_through(path, text)

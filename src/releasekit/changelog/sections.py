@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
@@ -92,3 +93,14 @@ def sections(text: str, *, rst: bool) -> list[Section]:
 
 def is_rst(name: str) -> bool:
     return name.lower().endswith((".rst", ".txt")) or "." not in name
+
+
+def write_through(path: Path, text: str) -> Path:
+    """Replace the file's text whole (a temporary file renamed over it); a symlink (CHANGELOG.md
+    pointing at the docs' release notes) is written through, never replaced by a copy. Returns the
+    file written, which is what the release commit holds."""
+    target = path.resolve()
+    tmp = target.with_name(target.name + ".releasekit-tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    return target

@@ -118,10 +118,7 @@ class VersionHeaded:
         )
         for start, end, new in sorted(edits, reverse=True):
             text = text[:start] + new + text[end:]
-        tmp = self.path.with_name(self.path.name + ".releasekit-tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(self.path)
-        return (self.path,)
+        return (sections.write_through(self.path, text),)
 
     def _title_edits(
         self, text: str, section: Section, version: str, date: str
