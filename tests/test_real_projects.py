@@ -290,3 +290,28 @@ def test_a_stale_copy_of_the_version_in_the_wheel_stops_the_release_before_uploa
     )
     assert "nothing was published" in refused.err
     assert project.git("tag") == ""
+
+
+def test_uv_lock_follows_the_bump_so_uv_sync_locked_still_passes(
+    make_project, index_pair, isolated_env, capsys
+):
+    """astral-sh/uv's own habit (and every `uv init` project): uv.lock records the project's version."""
+    from uv import find_uv_bin
+
+    project = make_project()
+    write_pypirc(isolated_env, index_pair)
+    (project.path / "setup.cfg").unlink()
+    subprocess.run([find_uv_bin(), "lock", "--quiet"], cwd=project.path, check=True, capture_output=True)
+    assert 'version = "1.4.2"' in (project.path / "uv.lock").read_text()
+    project.git("add", "-A")
+    project.git("commit", "-qm", "static version, locked with uv")
+    released = run_cli(project.path, capsys, "release", "--bump", "patch", "--yes", "--json")
+    assert released.code == 0, released.err
+    assert "uv.lock follows" in released.err
+    assert 'version = "1.4.3"' in (project.path / "uv.lock").read_text()
+    check = subprocess.run(
+        [find_uv_bin(), "lock", "--check"], cwd=project.path, capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stderr  # what `uv sync --locked` needs
+    assert "uv.lock" in project.git("show", "--stat", "--format=", "HEAD")
+    assert project.git("status", "--porcelain") == ""

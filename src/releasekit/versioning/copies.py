@@ -1,4 +1,4 @@
-"""Every other copy of the version the project keeps in its own package, bumped with the source.
+"""Every other copy of the version the project keeps, bumped with the source: its package's own, and uv.lock.
 
 Maintainers keep a `__version__ = "0.47.1"` in `pkg/__version__.py` beside a static `[project]
 version`, and move both in their bump commits; a release that bumped only the declared source
@@ -19,7 +19,7 @@ from packaging.version import InvalidVersion, Version
 from releasekit import redact
 from releasekit.dists.artifact import Artifact
 from releasekit.errors import BuildError
-from releasekit.versioning import literals
+from releasekit.versioning import literals, uvlock
 from releasekit.versioning.literals import Literal
 from releasekit.versioning.source import VersionSource
 
@@ -61,6 +61,7 @@ class WithCopies:
 
     source: VersionSource
     copies: tuple[Literal, ...]
+    lock: Path | None = None  # a uv.lock that records the project's version
 
     @property
     def kind(self) -> str:
@@ -72,7 +73,8 @@ class WithCopies:
 
     @property
     def files(self) -> tuple[Path, ...]:
-        return (*self.source.files, *dict.fromkeys(c.path for c in self.copies))
+        lock = (self.lock,) if self.lock is not None else ()
+        return (*self.source.files, *dict.fromkeys(c.path for c in self.copies), *lock)
 
     @property
     def writes_files(self) -> bool:
@@ -84,12 +86,15 @@ class WithCopies:
 
     def describe(self) -> str:
         names = ", ".join(sorted({c.path.name for c in self.copies}))
-        return f"{self.source.describe()}, and the copy in {names}"
+        copies = f", and the copy in {names}" if names else ""
+        return f"{self.source.describe()}{copies}" + ("; uv.lock follows" if self.lock else "")
 
     def write(self, new: str) -> tuple[Path, ...]:
         with literals.all_or_nothing(self.files, self.describe()) as snapshot:
             self.source.write(new)
             literals.rewrite(self.copies, new)
+            if self.lock is not None:
+                uvlock.update(self.lock)
         return literals.changed(snapshot)
 
 

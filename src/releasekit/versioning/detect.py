@@ -32,7 +32,7 @@ from packaging.utils import canonicalize_name
 
 from releasekit.config import read_pyproject
 from releasekit.errors import VersionError
-from releasekit.versioning import bump2version, bump_my_version, copies, gittags, literals
+from releasekit.versioning import bump2version, bump_my_version, copies, gittags, literals, uvlock
 from releasekit.versioning import declared as fs
 from releasekit.versioning.source import VersionSource
 
@@ -45,7 +45,8 @@ def read_version(project: Path) -> VersionSource:
     if not source.writes_files or not source.version or name is None:
         return source
     found = copies.find(project, name, source.version, source.files)
-    return copies.WithCopies(source, found) if found else source
+    lock = uvlock.find(project, name)
+    return copies.WithCopies(source, found, lock) if found or lock else source
 
 
 def write_version(project: Path, source: VersionSource, new: str) -> tuple[Path, ...]:
